@@ -1,0 +1,32 @@
+/*
+ * fds.h — the descriptor layout of each per-connection process.  The master
+ * (master/session.c) builds it with dup2 and close_range before exec; the
+ * program checks it before entering the sandbox.  Trusted facts travel in
+ * arguments (see smtpd/main.c for postern-smtpd's argument list).
+ *
+ * postern-smtpd:
+ *   0  pre-TLS pair: on a plain listener the client's TCP socket itself;
+ *      on starttls/tls listeners a stream socketpair to postern-tlsd.
+ *   1  post-TLS pair (stream socketpair to postern-tlsd), or /dev/null on a
+ *      plain listener.
+ *   2  log pipe to the master: one line per write, at most 4 KiB.
+ *   3  control fd to postern-tlsd (SOCK_SEQPACKET), or /dev/null.
+ *   4  auth channel to postern-authd (SOCK_SEQPACKET); a peer that is gone
+ *      (EOF, EPIPE) means "authentication unavailable": 454 4.7.0.
+ *   5  queue channel to postern-queued (SOCK_SEQPACKET); a peer that is gone
+ *      means "queue unavailable": 451 4.3.0 / 421 4.3.0.
+ */
+#ifndef POSTERN_FDS_H
+#define POSTERN_FDS_H
+
+enum {
+	SMTPD_FD_CLIENT = 0,
+	SMTPD_FD_POSTTLS = 1,
+	SMTPD_FD_LOG = 2,
+	SMTPD_FD_CONTROL = 3,
+	SMTPD_FD_AUTH = 4,
+	SMTPD_FD_QUEUE = 5,
+	SMTPD_FD_COUNT = 6,
+};
+
+#endif

@@ -1,0 +1,46 @@
+"""Shared pytest fixtures for postern's integration tests.
+
+Every test runs against programs in $POSTERN_BIN (bin/ or the sanitizer
+build's bin), on 127.0.0.1 ports picked at run time.  Tests that need the
+role users and a chroot run as root (CI does); others skip when not root.
+"""
+import os
+import socket
+import subprocess
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("POSTERN_BIN", os.path.join(TOP, "bin"))
+BUILD = os.environ.get("POSTERN_BUILD", os.path.join(TOP, "build"))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prog(name, build=None):
+    """Path of a program: bin/NAME, or BUILD/probe-X/bin/NAME for probes."""
+    if build is None:
+        return os.path.join(BIN, name)
+    return os.path.join(BUILD, build, "bin", name)
+
+
+@pytest.fixture(scope="session")
+def is_root():
+    return os.geteuid() == 0
+
+
+@pytest.fixture(scope="session")
+def setup_dir(tmp_path_factory):
+    """A directory prepared by postern-setup (users, dirs, cert, config)."""
+    d = tmp_path_factory.mktemp("postern")
+    # tmp_path is under /tmp and 0700: the role users must reach the chroot.
+    os.chmod(d, 0o755)
+    subprocess.run([prog("postern-setup"), "--libexec", BIN,
+                    "--port", str(free_port()), str(d)],
+                   check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return d
