@@ -1,0 +1,42 @@
+/*
+ * dotreader.h — the byte-level DATA state machine (RFC 5321 §4.1.1.4,
+ * §4.5.2).  The only end of data is CRLF.CRLF; a bare CR or a bare LF
+ * anywhere in the message marks it bad (invariant 2 "no smuggling") but
+ * reading goes on to the real terminator, so the rest of the message can
+ * never be read as commands.  Dot-stuffing is undone.  Lines longer than
+ * the text-line limit and bodies over the size limit are flagged, and
+ * reading likewise goes on to the end.  Pure: bytes in, bytes out.
+ */
+#ifndef POSTERN_SMTPD_DOTREADER_H
+#define POSTERN_SMTPD_DOTREADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dot_flags {
+	DOT_BARE_LF = 1,	/* bare LF or bare CR seen */
+	DOT_LINE_TOO_LONG = 2,	/* a line over line_max (CRLF included) */
+	DOT_TOO_BIG = 4,	/* unstuffed size over size_max */
+	DOT_NUL = 8,		/* a NUL byte (accepted, recorded for policy) */
+};
+
+struct dotreader {
+	int state;		/* internal */
+	size_t line_len;	/* octets of the current line so far */
+	size_t line_max;	/* 1000 by default, CRLF included */
+	uint64_t size;		/* unstuffed octets so far */
+	uint64_t size_max;
+	unsigned flags;		/* enum dot_flags */
+	int done;		/* CRLF.CRLF seen */
+};
+
+void dotreader_init(struct dotreader *d, size_t line_max, uint64_t size_max);
+/* Feed in[0..inlen).  Unstuffed message bytes go to out (at most outcap;
+ * pass outcap >= inlen to never stop early).  Returns the number of input
+ * bytes consumed: stops right after the terminator (d->done set) or when out
+ * is full.  *outlen is set to the bytes written.  Once DOT_TOO_BIG or
+ * DOT_BARE_LF is set the caller may discard the output. */
+size_t dotreader_feed(struct dotreader *d, const unsigned char *in, size_t inlen,
+                      unsigned char *out, size_t outcap, size_t *outlen);
+
+#endif
