@@ -6,8 +6,9 @@
 set -u
 : "${POSTERN_BIN:?set POSTERN_BIN to the programs' folder}"
 : "${POSTERN_BUILD:?set POSTERN_BUILD to the build folder}"
-export POSTERN_BIN POSTERN_BUILD
 top=$(cd "$(dirname "$0")/.." && pwd)
+POSTERN_TOP=$top
+export POSTERN_BIN POSTERN_BUILD POSTERN_TOP
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 passed=0
