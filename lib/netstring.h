@@ -3,7 +3,7 @@
  *
  * A frame is one netstring "<len>:<payload>," whose payload is a sequence
  * of fields, each itself a netstring; the first field is the verb.  Example:
- * the frame with verb "rcpt" and one field "a@b" is "12:4:rcpt,3:a@b,,".
+ * the frame with verb "rcpt" and one field "a@b" is "13:4:rcpt,3:a@b,,".
  * On SOCK_SEQPACKET channels one packet carries exactly one frame; on
  * stream channels (log pipe, facts fd) frames follow one another.
  *
