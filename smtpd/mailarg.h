@@ -40,8 +40,10 @@ struct mailarg_error {
 /* Parse "<path> [params]" after "MAIL FROM:".  0 on success, -1 with err. */
 int mailarg_parse_mail(const char *arg, size_t len, struct mail_arg *out,
                        struct mailarg_error *err);
-/* Parse "<path> [params]" after "RCPT TO:".  "<postmaster>" is accepted. */
-int mailarg_parse_rcpt(const char *arg, size_t len, struct mail_arg *out,
-                       struct mailarg_error *err);
+/* Parse "<path> [params]" after "RCPT TO:".  "<postmaster>" is accepted.
+ * smtputf8: the transaction's MAIL FROM had SMTPUTF8 (RFC 6531 §3.4), so
+ * UTF-8 is allowed in the mailbox. */
+int mailarg_parse_rcpt(const char *arg, size_t len, int smtputf8,
+                       struct mail_arg *out, struct mailarg_error *err);
 
 #endif
