@@ -106,12 +106,12 @@ static void assert_single_threaded(void)
 	read_status(status, sizeof status);
 	p = strstr(status, "\nThreads:");
 	if (p == NULL)
-		log_fatal("sandbox-threads reason=no-threads-line");
+		log_fatal("sandbox-threads detail=no-threads-line");
 	p += strlen("\nThreads:");
 	errno = 0;
 	n = strtoul(p, &end, 10);
 	if (errno != 0 || end == p || *end != '\n')
-		log_fatal("sandbox-threads reason=unparsable");
+		log_fatal("sandbox-threads detail=unparsable");
 	if (n != 1)
 		log_fatal("sandbox-threads threads=%lu", n);
 }
@@ -149,16 +149,16 @@ static int ids_are(uid_t uid, gid_t gid)
 static void verify_dropped(const struct sandbox_spec *spec)
 {
 	if (!ids_are(spec->uid, spec->gid))
-		log_fatal("sandbox-verify role=%s reason=ids", spec->role);
+		log_fatal("sandbox-verify role=%s detail=ids", spec->role);
 	if (getgroups(0, NULL) != 0)
-		log_fatal("sandbox-verify role=%s reason=groups", spec->role);
+		log_fatal("sandbox-verify role=%s detail=groups", spec->role);
 	if (!has_no_capabilities())
-		log_fatal("sandbox-verify role=%s reason=capabilities",
+		log_fatal("sandbox-verify role=%s detail=capabilities",
 			  spec->role);
 	/* Raw syscalls: glibc's wrappers broadcast to threads, and we want
 	 * the kernel's answer for this thread. */
 	if (syscall(SYS_setuid, 0) == 0 || syscall(SYS_setgid, 0) == 0)
-		log_fatal("sandbox-verify role=%s reason=regained-root",
+		log_fatal("sandbox-verify role=%s detail=regained-root",
 			  spec->role);
 }
 
@@ -192,9 +192,9 @@ static void check_unprivileged(const struct sandbox_spec *spec)
 	uid_t ru, eu, su;
 
 	if (getresuid(&ru, &eu, &su) != 0 || ru == 0 || eu == 0 || su == 0)
-		log_fatal("sandbox-dev role=%s reason=uid-0-left", spec->role);
+		log_fatal("sandbox-dev role=%s detail=uid-0-left", spec->role);
 	if (spec->uid == ru && !ids_are(spec->uid, spec->gid))
-		log_fatal("sandbox-dev role=%s reason=ids", spec->role);
+		log_fatal("sandbox-dev role=%s detail=ids", spec->role);
 }
 
 /* Step 3: no core file, no ptrace attach, no /proc/PID/mem for peers. */
@@ -310,21 +310,21 @@ static void add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *spec,
 	size_t i;
 
 	if (n > 0 && rules == NULL)
-		log_fatal("sandbox-rules role=%s reason=null-table", spec->role);
+		log_fatal("sandbox-rules role=%s detail=null-table", spec->role);
 	for (i = 0; i < n; i++) {
 		const struct sandbox_rule *r = &rules[i];
 		uint32_t action;
 		int rc;
 
 		if (r->nargs > 3)
-			log_fatal("sandbox-rules role=%s rule=%zu reason=nargs",
+			log_fatal("sandbox-rules role=%s rule=%zu detail=nargs",
 				  spec->role, i);
 		if (r->action == SB_ALLOW)
 			action = SCMP_ACT_ALLOW;
 		else if (r->action == SB_ERRNO && r->err > 0 && r->err < 4096)
 			action = SCMP_ACT_ERRNO((uint32_t)r->err);
 		else
-			log_fatal("sandbox-rules role=%s rule=%zu reason=action",
+			log_fatal("sandbox-rules role=%s rule=%zu detail=action",
 				  spec->role, i);
 		rc = seccomp_rule_add_array(ctx, action, r->syscall, r->nargs,
 					    r->args);
@@ -374,13 +374,13 @@ static size_t export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec
 
 			if (read(fd, &extra, 1) != 0)
 				log_fatal("sandbox-export role=%s "
-					  "reason=too-long", spec->role);
+					  "detail=too-long", spec->role);
 			break;
 		}
 	}
 	close(fd);
 	if (len == 0 || len % sizeof filter_prog[0] != 0)
-		log_fatal("sandbox-export role=%s reason=bad-length", spec->role);
+		log_fatal("sandbox-export role=%s detail=bad-length", spec->role);
 	return len / sizeof filter_prog[0];
 }
 
@@ -420,9 +420,9 @@ void sandbox_enter(const struct sandbox_spec *spec)
 {
 	if (spec == NULL || spec->role == NULL || spec->root == NULL ||
 	    spec->root[0] == '\0')
-		log_fatal("sandbox-spec reason=incomplete");
+		log_fatal("sandbox-spec detail=incomplete");
 	if (spec->uid == 0 || spec->gid == 0)
-		log_fatal("sandbox-spec role=%s reason=target-is-root",
+		log_fatal("sandbox-spec role=%s detail=target-is-root",
 			  spec->role);
 	assert_single_threaded();
 	if (geteuid() == 0)

@@ -40,7 +40,7 @@ void sandbox_probe_run(const char *what)
 	else if (strcmp(what, "execve") == 0)
 		rc = syscall(SYS_execve, "/bin/sh", argv, envp);
 	else
-		log_fatal("sandbox-probe reason=unknown-probe");
+		log_fatal("sandbox-probe detail=unknown-probe");
 	ll_begin(&l, "sandbox-probe-survived");
 	ll_str(&l, "probe", what);
 	ll_i64(&l, "rc", rc);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -231,6 +232,44 @@ static void child_missing_root(int fd)
 	report(fd, "entered");
 }
 
+/* Become nobody without the library's help, so that sandbox_enter takes
+ * its development-mode path; euid, ruid, suid as given. */
+static void become(uid_t r, uid_t e, uid_t s)
+{
+	if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
+	    setresuid(r, e, s) != 0)
+		_exit(124);
+}
+
+static void child_dev_saved_root(int fd)
+{
+	become(NOBODY, NOBODY, 0);
+	enter(rules_basic, N(rules_basic));
+	report(fd, "entered");
+}
+
+static void child_dev_wrong_gid(int fd)
+{
+	struct sandbox_spec s = sbt_spec(rules_basic, N(rules_basic));
+
+	become(NOBODY, NOBODY, NOBODY);
+	s.uid = NOBODY;
+	s.gid = 12345;
+	sandbox_enter(&s);
+	report(fd, "entered");
+}
+
+static void child_dev_other_uid(int fd)
+{
+	struct sandbox_spec s = sbt_spec(rules_basic, N(rules_basic));
+
+	become(NOBODY, NOBODY, NOBODY);
+	s.uid = 12345;
+	s.gid = 12345;
+	sandbox_enter(&s);
+	report(fd, "entered");
+}
+
 static void child_bad_nargs(int fd)
 {
 	enter(rules_bad_nargs, N(rules_bad_nargs));
@@ -421,12 +460,31 @@ static void test_missing_root_fatal(void **state)
 	expect_refused(child_missing_root, "sandbox-chroot");
 }
 
+/* Development mode (not root): a saved uid 0 is refused; a spec naming
+ * our uid must match our gid too; a spec naming another uid is the
+ * master's dev-mode convention and goes through unchecked.  Needs root to
+ * set the ids up. */
+static void test_dev_mode_checks(void **state)
+{
+	struct child_run r;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	expect_refused(child_dev_saved_root, "reason=sandbox-dev role=test detail=uid-0-left");
+	expect_refused(child_dev_wrong_gid, "reason=sandbox-dev role=test detail=ids");
+	sbt_run(child_dev_other_uid, &r);
+	r.out[r.outlen] = '\0';
+	assert_true(sbt_exited(&r, 0));
+	assert_string_equal(r.out, "entered");
+}
+
 static void test_bad_tables_refused(void **state)
 {
 	(void)state;
-	expect_refused(child_bad_nargs, "reason=nargs");
-	expect_refused(child_bad_errno, "reason=action");
-	expect_refused(child_null_rules, "reason=null-table");
+	expect_refused(child_bad_nargs, "detail=nargs");
+	expect_refused(child_bad_errno, "detail=action");
+	expect_refused(child_null_rules, "detail=null-table");
 }
 
 static void test_mmap_exec_killed(void **state)
@@ -605,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_uid0_refused),
 		cmocka_unit_test(test_gid0_refused),
 		cmocka_unit_test(test_missing_root_fatal),
+		cmocka_unit_test(test_dev_mode_checks),
 		cmocka_unit_test(test_bad_tables_refused),
 		cmocka_unit_test(test_mmap_exec_killed),
 		cmocka_unit_test(test_probe_rule_returns_errno),
