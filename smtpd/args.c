@@ -1,0 +1,171 @@
+/*
+ * args.c — parsing postern-smtpd's command line (see args.h for the
+ * grammar).  Runs in postern-smtpd before the sandbox; touches no
+ * descriptor.  Failure policy: return -1 with a constant reason; main.c
+ * logs it and exits 111.
+ */
+#include "args.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* Options in the order of the usage line; bit i of the "seen" mask. */
+static const char OPTS[] = "smhapznTturg";
+
+/* Parse a decimal number in [min, max]; no sign, no leading zeros. */
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* 1 if c may appear in a host name label. */
+static int is_ldh(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-';
+}
+
+int args_is_hostname(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > ARGS_HOST_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!is_ldh(c) || (label == 0 && c == '-') || ++label > 63)
+			return 0;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+/* Copy s into out[cap] if it fits and is made of printable non-blank
+ * ASCII; the session id goes into every log line. */
+static int copy_token(const char *s, char *out, size_t cap)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= cap)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return -1;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+/* Apply one option's value; -1 if invalid. */
+static int apply(struct smtpd_args *a, char opt, const char *v)
+{
+	unsigned char ip[16];
+	uint64_t n;
+
+	switch (opt) {
+	case 's':
+		return copy_token(v, a->session_id, sizeof a->session_id);
+	case 'm':
+		if (strcmp(v, "plain") == 0) a->mode = MODE_PLAIN;
+		else if (strcmp(v, "starttls") == 0) a->mode = MODE_STARTTLS;
+		else if (strcmp(v, "tls") == 0) a->mode = MODE_TLS;
+		else return -1;
+		return 0;
+	case 'h':
+		if (!args_is_hostname(v, strlen(v)))
+			return -1;
+		return copy_token(v, a->hostname, sizeof a->hostname);
+	case 'a':
+		if (inet_pton(AF_INET, v, ip) != 1 && inet_pton(AF_INET6, v, ip) != 1)
+			return -1;
+		return copy_token(v, a->client_ip, sizeof a->client_ip);
+	case 'p':
+		if (parse_u64(v, 0, 65535, &n) < 0) return -1;
+		a->client_port = (unsigned)n;
+		return 0;
+	case 'z':
+		return parse_u64(v, 1, (uint64_t)1 << 40, &a->size_max);
+	case 'n':
+		return parse_u64(v, 1, 1000000, &a->rcpt_max);
+	case 't':
+		return parse_u64(v, 1, 86400, &a->idle_s);
+	case 'T':
+		return parse_u64(v, 1, 7 * 86400, &a->session_s);
+	case 'u':
+		if (parse_u64(v, 0, 0xfffffffeu, &n) < 0) return -1;
+		a->uid = (uid_t)n;
+		return 0;
+	case 'g':
+		if (parse_u64(v, 0, 0xfffffffeu, &n) < 0) return -1;
+		a->gid = (gid_t)n;
+		return 0;
+	case 'r':
+		if (v[0] != '/') return -1;
+		return copy_token(v, a->root, sizeof a->root);
+	}
+	return -1;
+}
+
+int args_parse(int argc, char *const argv[], struct smtpd_args *a, const char **why)
+{
+	unsigned seen = 0, all = (1u << (sizeof OPTS - 1)) - 1;
+	int i;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i += 2) {
+		const char *o = argv[i], *p;
+		if (o[0] != '-' || o[1] == '\0' || o[2] != '\0' ||
+		    (p = strchr(OPTS, o[1])) == NULL) {
+			*why = "unknown argument";
+			return -1;
+		}
+		unsigned bit = 1u << (p - OPTS);
+		if (seen & bit) {
+			*why = "option given twice";
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			*why = "option without a value";
+			return -1;
+		}
+		if (apply(a, o[1], argv[i + 1]) < 0) {
+			static char reason[] = "invalid value for -?";
+			reason[sizeof reason - 2] = o[1];
+			*why = reason;
+			return -1;
+		}
+		seen |= bit;
+	}
+	if (seen != all) {
+		*why = "missing option";
+		return -1;
+	}
+	return 0;
+}
+
+const char *args_mode_name(enum listen_mode m)
+{
+	switch (m) {
+	case MODE_PLAIN: return "plain";
+	case MODE_STARTTLS: return "starttls";
+	case MODE_TLS: return "tls";
+	}
+	return "?";
+}
