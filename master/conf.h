@@ -1,0 +1,65 @@
+/*
+ * conf.h — the master's view of DIR/postern.conf: every key, its default,
+ * its range, and which ones a SIGHUP may change (see INSTALL.md).
+ *
+ * Process: postern (master), before and outside any sandbox.  The file is
+ * the operator's (root-owned); still, every value is checked and any
+ * problem is reported as "FILE:LINE: reason" and refuses the whole file.
+ */
+#ifndef POSTERN_MASTER_CONF_H
+#define POSTERN_MASTER_CONF_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONF_LISTEN_MAX 16
+#define CONF_HOSTNAME_MAX 253
+#define CONF_USER_MAX 32
+#define CONF_PATH_MAX PATH_MAX
+/* Hard caps on the connection limits; the session table is sized by them. */
+#define CONF_CONNECTIONS_HARD_MAX 10000
+
+enum listen_mode { LISTEN_PLAIN, LISTEN_STARTTLS, LISTEN_TLS };
+
+struct listen_spec {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	enum listen_mode mode;
+	char text[80];			/* "ADDR:PORT" as written, for logs */
+};
+
+/* The role users, in a fixed order. */
+enum role { ROLE_SMTPD, ROLE_TLS, ROLE_AUTH, ROLE_QUEUE, ROLE_DELIVER, ROLE_COUNT };
+
+struct master_conf {
+	char dir[CONF_PATH_MAX];	/* DIR, absolute */
+	char file[CONF_PATH_MAX];	/* DIR/postern.conf */
+	char hostname[CONF_HOSTNAME_MAX + 1];
+	struct listen_spec listen[CONF_LISTEN_MAX];
+	unsigned nlisten;
+	char tls_cert[CONF_PATH_MAX];
+	char tls_key[CONF_PATH_MAX];
+	char queue_dir[CONF_PATH_MAX];
+	char empty_dir[CONF_PATH_MAX];
+	char libexec_dir[CONF_PATH_MAX];
+	uint64_t message_size_max;	/* bytes */
+	uint64_t recipients_max;
+	uint64_t connections_max;
+	uint64_t connections_per_ip_max;
+	uint64_t idle_timeout;		/* seconds */
+	uint64_t session_timeout;	/* seconds */
+	uint64_t shutdown_timeout;	/* seconds */
+	uint64_t log_lines_per_second;	/* per session */
+	char user[ROLE_COUNT][CONF_USER_MAX + 1];
+};
+
+/* Read DIR/postern.conf into c (defaults first).  0, or -1 with
+ * "FILE:LINE: reason" (or "FILE: reason") in err. */
+int conf_load(const char *dir, struct master_conf *c, char *err, size_t errcap);
+
+/* Name of a listener mode, and of a role's user key ("user_smtpd"). */
+const char *listen_mode_name(enum listen_mode m);
+const char *role_key(enum role r);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * loop.c — the master's poll loop: the signalfd, the listeners (unless
+ * paused or closed) and every session's log pipe, plus a one-second tick.
+ *
+ * Shutdown (SIGTERM or SIGINT): close the listeners (stop accepting), let
+ * the sessions finish for up to shutdown_timeout, then SIGTERM those left,
+ * wait 2 s, SIGKILL what is still there, reap it all, log event=stopped
+ * and return 0.  A second SIGTERM/SIGINT skips to the next phase.
+ *
+ * Process: postern (master).  Descriptors: listeners, signalfd, log pipes,
+ * all non-blocking.  Failure policy: nothing a child does can block the
+ * loop; a poll error other than EINTR is fatal (exit 111).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accept.h"
+#include "children.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "reload.h"
+#include "signals.h"
+
+#define TICK_MS 1000u
+#define TERM_GRACE_MS 2000u
+
+/* The poll set and which session each log entry belongs to. */
+struct pollset {
+	struct pollfd *fds;
+	struct session **owner;		/* NULL for signalfd and listeners */
+	int *listener;			/* listener index, or -1 */
+	size_t n;
+};
+
+/* Build the poll set for this round. */
+static void pollset_build(struct pollset *p, const struct master *m, uint64_t now)
+{
+	p->n = 0;
+	p->fds[p->n] = (struct pollfd){ m->sigfd, POLLIN, 0 };
+	p->owner[p->n] = NULL;
+	p->listener[p->n++] = -1;
+	if (m->state == MS_RUNNING && now >= m->accept_pause_until) {
+		for (unsigned i = 0; i < m->nlisten; i++) {
+			p->fds[p->n] = (struct pollfd){ m->lfd[i], POLLIN, 0 };
+			p->owner[p->n] = NULL;
+			p->listener[p->n++] = (int)i;
+		}
+	}
+	for (size_t i = 0; i < m->sessions.n; i++) {
+		struct session *s = m->sessions.v[i];
+
+		if (s->logfd < 0)
+			continue;
+		p->fds[p->n] = (struct pollfd){ s->logfd, POLLIN, 0 };
+		p->owner[p->n] = s;
+		p->listener[p->n++] = -1;
+	}
+}
+
+/* Milliseconds poll may sleep: until the next tick or phase deadline. */
+static int poll_timeout(const struct master *m, uint64_t now, uint64_t next_tick)
+{
+	uint64_t until = next_tick;
+
+	if (m->state != MS_RUNNING && m->deadline_ms < until)
+		until = m->deadline_ms;
+	if (m->state == MS_RUNNING && m->accept_pause_until > now &&
+	    m->accept_pause_until < until)
+		until = m->accept_pause_until;
+	return until <= now ? 0 : (int)(until - now);
+}
+
+/* Enter the next shutdown phase (signal: the one that asked, or 0). */
+static void shutdown_step(struct master *m, int sig)
+{
+	uint64_t now = now_ms();
+
+	switch (m->state) {
+	case MS_RUNNING:
+		listen_close_all(m);
+		m->state = MS_DRAINING;
+		m->deadline_ms = now + m->conf->shutdown_timeout * 1000u;
+		log_event("stopping", "signal=%s sessions=%zu shutdown_timeout=%llu",
+		          sig == SIGINT ? "SIGINT" : "SIGTERM", m->sessions.n,
+		          (unsigned long long)m->conf->shutdown_timeout);
+		break;
+	case MS_DRAINING:
+		m->state = MS_TERMINATING;
+		m->deadline_ms = now + TERM_GRACE_MS;
+		log_event("stopping", "phase=terminate sessions=%zu", m->sessions.n);
+		children_signal_all(m, SIGTERM);
+		break;
+	case MS_TERMINATING:
+		log_event("stopping", "phase=kill sessions=%zu", m->sessions.n);
+		children_signal_all(m, SIGKILL);
+		children_reap_all_blocking(m);
+		break;
+	}
+}
+
+/* Handle the signals read this round. */
+static void on_signals(struct master *m, struct master_conf *scratch)
+{
+	struct signals_seen seen;
+
+	signals_read(m->sigfd, &seen);
+	if (seen.chld)
+		children_reap(m);
+	if (seen.hup && m->state == MS_RUNNING)
+		reload_config(m, scratch);
+	if (seen.stop)
+		shutdown_step(m, seen.stop);
+}
+
+/* Handle the descriptors poll reported ready. */
+static void on_ready(struct master *m, const struct pollset *p)
+{
+	/* Log pipes first: the session pointers are valid until reaping. */
+	for (size_t i = 1; i < p->n; i++) {
+		if (p->owner[i] != NULL && p->fds[i].revents != 0)
+			children_read_log(m, p->owner[i]);
+	}
+	for (size_t i = 1; i < p->n; i++) {
+		if (p->listener[i] >= 0 && (p->fds[i].revents & POLLIN) &&
+		    m->state == MS_RUNNING)
+			accept_ready(m, (unsigned)p->listener[i]);
+	}
+}
+
+/* Allocate the poll set for the most descriptors the loop can have. */
+static void pollset_alloc(struct pollset *p)
+{
+	size_t cap = 1 + CONF_LISTEN_MAX + CONF_CONNECTIONS_HARD_MAX;
+
+	p->fds = calloc(cap, sizeof(p->fds[0]));
+	p->owner = calloc(cap, sizeof(p->owner[0]));
+	p->listener = calloc(cap, sizeof(p->listener[0]));
+	if (p->fds == NULL || p->owner == NULL || p->listener == NULL)
+		log_fatal("reason=out-of-memory");
+}
+
+/* Run the loop (see loop.h). */
+int loop_run(struct master *m, struct master_conf *scratch)
+{
+	struct pollset p;
+	uint64_t next_tick = now_ms() + TICK_MS;
+
+	pollset_alloc(&p);
+	for (;;) {
+		uint64_t now = now_ms();
+		int r;
+
+		if (m->state != MS_RUNNING && m->sessions.n == 0)
+			break;
+		if (m->state != MS_RUNNING && now >= m->deadline_ms) {
+			shutdown_step(m, 0);
+			continue;
+		}
+		pollset_build(&p, m, now);
+		r = poll(p.fds, p.n, poll_timeout(m, now, next_tick));
+		if (r < 0 && errno != EINTR)
+			log_fatal("reason=poll error=%s", strerrorname_np(errno));
+		if (r > 0) {
+			on_ready(m, &p);
+			if (p.fds[0].revents & POLLIN)
+				on_signals(m, scratch);
+		}
+		if (now_ms() >= next_tick) {
+			children_tick(m);
+			next_tick = now_ms() + TICK_MS;
+		}
+	}
+	free(p.fds);
+	free(p.owner);
+	free(p.listener);
+	log_event("stopped", "status=0");
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * master.h — the state of the running master, shared by its modules: the
+ * configuration in force, the role ids, the listening sockets, the session
+ * table and the shutdown state.  One instance lives in main.c.
+ *
+ * Process: postern (master), root, unsandboxed; single-threaded.
+ */
+#ifndef POSTERN_MASTER_MASTER_H
+#define POSTERN_MASTER_MASTER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "sessions.h"
+
+/* Numeric ids of the role users, resolved once at start (getpwnam opens
+ * files, which no child may do). */
+struct role_ids {
+	int root;			/* started as root */
+	uid_t uid[ROLE_COUNT];
+	gid_t gid[ROLE_COUNT];
+};
+
+enum master_state {
+	MS_RUNNING,		/* accepting */
+	MS_DRAINING,		/* listeners closed, sessions may finish */
+	MS_TERMINATING,		/* SIGTERM sent to the sessions left */
+};
+
+struct master {
+	struct master_conf *conf;	/* in force; SIGHUP updates reloadable keys */
+	struct role_ids ids;
+	int devnull;			/* O_RDWR, for the unused child fds */
+	int sigfd;			/* signalfd: CHLD TERM INT HUP */
+	int lfd[CONF_LISTEN_MAX];	/* listeners, -1 once closed */
+	unsigned nlisten;
+	uint64_t accept_pause_until;	/* ms; set after EMFILE */
+	struct session_table sessions;
+	enum master_state state;
+	uint64_t deadline_ms;		/* end of the current shutdown phase */
+};
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t now_ms(void);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * roles.c — the role users' numeric ids and the checks of the paths the
+ * master gives its children (see roles.h).
+ *
+ * Why the checks: every per-connection program is exec'd as root and chroots
+ * into empty_dir before dropping privileges, so a writable or non-empty
+ * chroot, or a program file someone else can write, would hand root or the
+ * sandbox away.  Process: postern (master), at start.  Failure policy: any
+ * problem is fatal with a reason naming the user or path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "roles.h"
+
+/* Resolve the role users (see roles.h). */
+int roles_resolve(const struct master_conf *c, struct role_ids *ids,
+                  char *err, size_t errcap)
+{
+	ids->root = geteuid() == 0;
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		struct passwd *pw;
+
+		if (!ids->root) {
+			ids->uid[r] = getuid();
+			ids->gid[r] = getgid();
+			continue;
+		}
+		errno = 0;
+		pw = getpwnam(c->user[r]);
+		if (pw == NULL) {
+			snprintf(err, errcap, "%s: %s = %s: no such user (run postern-setup)",
+			         c->file, role_key((enum role)r), c->user[r]);
+			return -1;
+		}
+		if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+			snprintf(err, errcap, "%s: %s = %s: a role user must not be root "
+			         "or in group root", c->file, role_key((enum role)r), c->user[r]);
+			return -1;
+		}
+		ids->uid[r] = pw->pw_uid;
+		ids->gid[r] = pw->pw_gid;
+	}
+	return 0;
+}
+
+/* 1 if the directory at path has no entry but "." and "..". */
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+/* Check the chroot of the per-connection processes. */
+static int check_empty_dir(const struct master_conf *c, int root,
+                           char *err, size_t errcap)
+{
+	struct stat st;
+	const char *why = NULL;
+
+	if (lstat(c->empty_dir, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (root && st.st_uid != 0)
+		why = "not owned by root";
+	else if (root && (st.st_mode & (S_IWGRP | S_IWOTH)))
+		why = "writable by group or other";
+	else if (root && !dir_is_empty(c->empty_dir))
+		why = "not empty";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errcap, "%s: empty_dir %s: %s (it is the chroot of every "
+	         "connection; postern-setup creates it root:root 0555)",
+	         c->file, c->empty_dir, why);
+	return -1;
+}
+
+/* Check libexec_dir/postern-smtpd, which the master execs as root. */
+static int check_program(const struct master_conf *c, int root,
+                         char *err, size_t errcap)
+{
+	char path[CONF_PATH_MAX + 32];
+	struct stat st;
+	const char *why = NULL;
+
+	snprintf(path, sizeof(path), "%s/postern-smtpd", c->libexec_dir);
+	if (stat(path, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (access(path, X_OK) != 0)
+		why = "not executable";
+	else if (root && (st.st_mode & (S_IWGRP | S_IWOTH)))
+		why = "writable by group or other, yet run as root";
+	if (why != NULL) {
+		snprintf(err, errcap, "%s: libexec_dir: %s: %s", c->file, path, why);
+		return -1;
+	}
+	if (root && st.st_uid != 0) {
+		struct logline l;
+
+		ll_begin(&l, "warning");
+		ll_str(&l, "reason", "program-not-root-owned");
+		ll_str(&l, "path", path);
+		ll_u64(&l, "uid", st.st_uid);
+		ll_emit(&l);
+	}
+	return 0;
+}
+
+/* Start-up checks of the paths (see roles.h). */
+int roles_check_paths(const struct master_conf *c, int root,
+                      char *err, size_t errcap)
+{
+	if (check_empty_dir(c, root, err, errcap) != 0)
+		return -1;
+	return check_program(c, root, err, errcap);
+}

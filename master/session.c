@@ -1,0 +1,277 @@
+/*
+ * session.c — spawning postern-smtpd for one accepted connection.
+ *
+ * Process: postern (master, root); the code after fork runs in the child
+ * until execve.  The child is exec'd as root with:
+ *   fd 0  the client's TCP socket (plain listener; non-blocking)
+ *   fd 1  /dev/null (no post-TLS pair on a plain listener)
+ *   fd 2  write end of a new log pipe; the master relays it (logrelay.c)
+ *   fd 3  /dev/null (no tlsd control fd on a plain listener)
+ *   fd 4  one end of a new SOCK_SEQPACKET socketpair (auth channel)
+ *   fd 5  one end of another (queue channel)
+ * and nothing else (close_range), an empty environment (no LD_*, nothing
+ * inherited from whoever started the master), a default signal mask and
+ * dispositions, its own session (setsid: a Ctrl-C on the master's terminal
+ * must not reach the sessions; the master ends them), and the command line
+ *   postern-smtpd -s ID -m MODE -h HOSTNAME -a IP -p PORT -z SIZE -n RCPTS
+ *                 -t IDLE_S -T SESSION_S -u UID -g GID -r EMPTY_DIR
+ * whose values are trusted facts: the id is ours, the address comes from
+ * accept(2), the rest from the configuration.  postern-smtpd enters its
+ * sandbox (chroot to EMPTY_DIR, drop to UID/GID, seccomp) itself.
+ *
+ * postern-authd and postern-queued do not exist yet: the master closes its
+ * own ends of the auth and queue socketpairs at once, so postern-smtpd sees
+ * a dead peer there (AUTH -> 454 4.7.0; MAIL needs AUTH -> 530 anyway).
+ * When they exist, these ends go to them with the session's facts.
+ *
+ * Failure policy: a failure before fork refuses this one connection (logged,
+ * client closed); a failure in the child after fork ends it with _exit(127)
+ * after one log line on fd 2.  The master never waits on the child.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fds.h"
+#include "log.h"
+#include "session.h"
+
+#define NUM_MAX 24
+#define ARGV_MAX 28
+/* Where the child parks its descriptors before dup2 onto 0..5. */
+#define FD_PARK_MIN 10
+
+/* The strings of one child's command line. */
+struct spawn_args {
+	char path[CONF_PATH_MAX + 32];
+	char port[NUM_MAX], size[NUM_MAX], rcpts[NUM_MAX], idle[NUM_MAX];
+	char total[NUM_MAX], uid[NUM_MAX], gid[NUM_MAX];
+	char *argv[ARGV_MAX];
+};
+
+/* Format an unsigned number into buf[NUM_MAX]. */
+static void num(char buf[NUM_MAX], unsigned long long v)
+{
+	snprintf(buf, NUM_MAX, "%llu", v);
+}
+
+/* Build path and argv for s (contract: protocol notes, smtpd/main.c). */
+static int build_args(struct spawn_args *a, const struct master *m,
+                      struct session *s, const struct listen_spec *l)
+{
+	const struct master_conf *c = m->conf;
+	size_t i = 0;
+	int n = snprintf(a->path, sizeof(a->path), "%s/postern-smtpd", c->libexec_dir);
+
+	if (n < 0 || (size_t)n >= sizeof(a->path))
+		return -1;
+	num(a->port, s->port);
+	num(a->size, c->message_size_max);
+	num(a->rcpts, c->recipients_max);
+	num(a->idle, c->idle_timeout);
+	num(a->total, c->session_timeout);
+	num(a->uid, m->ids.uid[ROLE_SMTPD]);
+	num(a->gid, m->ids.gid[ROLE_SMTPD]);
+#define ARG(x) (a->argv[i++] = (char *)(x))
+	ARG("postern-smtpd");
+	ARG("-s"); ARG(s->id);
+	ARG("-m"); ARG(listen_mode_name(l->mode));
+	ARG("-h"); ARG(c->hostname);
+	ARG("-a"); ARG(s->ip);
+	ARG("-p"); ARG(a->port);
+	ARG("-z"); ARG(a->size);
+	ARG("-n"); ARG(a->rcpts);
+	ARG("-t"); ARG(a->idle);
+	ARG("-T"); ARG(a->total);
+	ARG("-u"); ARG(a->uid);
+	ARG("-g"); ARG(a->gid);
+	ARG("-r"); ARG(c->empty_dir);
+	ARG(NULL);
+#undef ARG
+	return 0;
+}
+
+/* In the child: one line on fd 2 about a failed step, then _exit(127). */
+static void __attribute__((noreturn)) child_fail(const char *step)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "postern: event=spawn-failed step=%s error=%s\n",
+	                 step, strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
+
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)!write(STDERR_FILENO, line, (size_t)n);
+	_exit(127);
+}
+
+/* In the child: default signal mask and dispositions (SIG_IGN survives
+ * execve, and the master ignores SIGPIPE and blocks its signalfd set). */
+static void child_reset_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	}
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In the child: put src[i] on fd i for i in 0..5 and close the rest.  The
+ * sources may themselves sit on 0..5 (the master may have been started
+ * with 0..2 closed), so each is first parked above FD_PARK_MIN. */
+static void child_place_fds(const int src[SMTPD_FD_COUNT])
+{
+	int park[SMTPD_FD_COUNT];
+
+	for (int i = 0; i < SMTPD_FD_COUNT; i++) {
+		park[i] = fcntl(src[i], F_DUPFD_CLOEXEC, FD_PARK_MIN);
+		if (park[i] < 0)
+			child_fail("park-fd");
+	}
+	for (int i = 0; i < SMTPD_FD_COUNT; i++) {
+		if (dup2(park[i], i) != i)	/* dup2 clears FD_CLOEXEC on i */
+			child_fail("dup2");
+	}
+	if (close_range(SMTPD_FD_COUNT, ~0U, 0) != 0)
+		child_fail("close_range");
+}
+
+/* In the child: become postern-smtpd; never returns. */
+static void __attribute__((noreturn)) child_exec(const int src[SMTPD_FD_COUNT],
+                                                 struct spawn_args *a)
+{
+	static char *const envp[] = { NULL };
+
+	child_reset_signals();
+	(void)setsid();
+	child_place_fds(src);
+	execve(a->path, a->argv, envp);
+	child_fail("execve");
+}
+
+/* Client address and port of s from the trusted accept() result. */
+static void set_peer(struct session *s, const struct sockaddr_storage *peer)
+{
+	s->peer = *peer;
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)peer;
+
+		inet_ntop(AF_INET6, &sa->sin6_addr, s->ip, sizeof(s->ip));
+		s->port = ntohs(sa->sin6_port);
+	} else {
+		const struct sockaddr_in *sa = (const struct sockaddr_in *)peer;
+
+		inet_ntop(AF_INET, &sa->sin_addr, s->ip, sizeof(s->ip));
+		s->port = ntohs(sa->sin_port);
+	}
+}
+
+/* The child's descriptors (see the header comment); the master keeps only
+ * logp[0].  Returns 0, or -1 with everything closed again. */
+static int make_fds(const struct master *m, int client, int src[SMTPD_FD_COUNT],
+                    int *logread)
+{
+	int logp[2], authp[2], queuep[2];
+
+	if (pipe2(logp, O_CLOEXEC) != 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, authp) != 0)
+		goto fail_log;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, queuep) != 0)
+		goto fail_auth;
+	/* No authd or queued yet: their ends are closed now (header comment). */
+	close(authp[0]);
+	close(queuep[0]);
+	/* Only our end is non-blocking: a slow master slows the child's log
+	 * writes, it never loses or blocks on them. */
+	if (fcntl(logp[0], F_SETFL, O_NONBLOCK) != 0) {
+		close(authp[1]);
+		close(queuep[1]);
+		goto fail_log;
+	}
+	src[SMTPD_FD_CLIENT] = client;
+	src[SMTPD_FD_POSTTLS] = m->devnull;
+	src[SMTPD_FD_LOG] = logp[1];
+	src[SMTPD_FD_CONTROL] = m->devnull;
+	src[SMTPD_FD_AUTH] = authp[1];
+	src[SMTPD_FD_QUEUE] = queuep[1];
+	*logread = logp[0];
+	return 0;
+fail_auth:
+	close(authp[0]);
+	close(authp[1]);
+fail_log:
+	close(logp[0]);
+	close(logp[1]);
+	return -1;
+}
+
+/* Log the start of session s. */
+static void log_connect(const struct session *s, const struct listen_spec *l)
+{
+	struct logline ll;
+
+	ll_begin(&ll, "connect");
+	ll_str(&ll, "session", s->id);
+	ll_str(&ll, "ip", s->ip);
+	ll_u64(&ll, "port", s->port);
+	ll_str(&ll, "listen", l->text);
+	ll_i64(&ll, "pid", s->pid);
+	ll_emit(&ll);
+}
+
+/* Spawn postern-smtpd for client (see session.h). */
+int session_spawn(struct master *m, int client, const struct sockaddr_storage *peer,
+                  const struct listen_spec *l)
+{
+	struct spawn_args a;
+	int src[SMTPD_FD_COUNT], logread = -1;
+	struct session *s = sessions_add(&m->sessions);
+	const char *step = "session-table";
+	int err = ENOMEM;
+
+	if (s == NULL)
+		goto fail;
+	randid_make(s->id);
+	set_peer(s, peer);
+	logrelay_init(&s->relay);
+	step = "arguments";
+	err = ENAMETOOLONG;
+	if (build_args(&a, m, s, l) != 0)
+		goto fail;
+	step = "descriptors";
+	if (make_fds(m, client, src, &logread) != 0) {
+		err = errno;
+		goto fail;
+	}
+	s->pid = fork();
+	if (s->pid == 0)
+		child_exec(src, &a);
+	err = errno;
+	close(src[SMTPD_FD_LOG]);
+	close(src[SMTPD_FD_AUTH]);
+	close(src[SMTPD_FD_QUEUE]);
+	step = "fork";
+	if (s->pid < 0) {
+		close(logread);
+		goto fail;
+	}
+	close(client);
+	s->logfd = logread;
+	s->started_ms = now_ms();
+	log_connect(s, l);
+	return 0;
+fail:
+	log_event("error", "reason=spawn-failed step=%s error=%s", step,
+	          strerrorname_np(err) ? strerrorname_np(err) : "unknown");
+	if (s != NULL)
+		sessions_remove(&m->sessions, s);
+	close(client);
+	return -1;
+}
