@@ -23,6 +23,10 @@ long sasl_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t ca
  * (bad base64, wrong NUL count, empty login or password, a field too long,
  * or a NUL/CR/LF inside a field). */
 int sasl_plain_decode(const char *b64, size_t len, struct sasl_creds *out);
+/* LOGIN: one base64 response (user name or password) into out, NUL
+ * terminated.  0 ok, -1 malformed (bad base64, empty, longer than
+ * SASL_FIELD_MAX, or a NUL/CR/LF inside). */
+int sasl_login_decode(const char *b64, size_t len, char out[SASL_FIELD_MAX + 1]);
 /* Zero the password (sodium_memzero) when done. */
 void sasl_creds_wipe(struct sasl_creds *c);
 
