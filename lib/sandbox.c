@@ -54,6 +54,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef POSTERN_SANITIZER
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "log.h"
 #include "sandbox.h"
 #include "sandbox_probe.h"
@@ -335,6 +339,41 @@ static void add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *spec,
 	}
 }
 
+/* Rule k of the common rules followed by the role's. */
+static const struct sandbox_rule *rule_at(const struct sandbox_spec *spec,
+					  size_t k)
+{
+	return k < sandbox_common_nrules ? &sandbox_common_rules[k]
+		: &spec->rules[k - sandbox_common_nrules];
+}
+
+/* libseccomp lets an unconditional rule silently override every
+ * conditional rule of the same syscall, whatever their actions (an
+ * "allow socket(AF_INET)" next to "socket -> EACCES" becomes "always
+ * EACCES"), and accepts a role's rule contradicting a common one.  So one
+ * syscall may carry different actions only if all its rules have argument
+ * comparisons; anything else is a mistake in a table, and fatal. */
+static void check_consistent(const struct sandbox_spec *spec)
+{
+	size_t n = sandbox_common_nrules + spec->nrules, i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct sandbox_rule *a = rule_at(spec, i);
+
+		for (j = i + 1; j < n; j++) {
+			const struct sandbox_rule *b = rule_at(spec, j);
+
+			if (a->syscall != b->syscall ||
+			    (a->action == b->action && a->err == b->err) ||
+			    (a->nargs > 0 && b->nargs > 0))
+				continue;
+			log_fatal("sandbox-rules role=%s syscall=%d "
+				  "detail=mixed-actions", spec->role,
+				  a->syscall);
+		}
+	}
+}
+
 /* The generated program, kept outside the stack: up to the kernel's
  * BPF_MAXINSNS instructions (32 KiB). */
 static struct sock_filter filter_prog[BPF_MAXINSNS];
@@ -402,6 +441,7 @@ static void load_filter(const struct sandbox_spec *spec)
 		log_fatal("sandbox-seccomp-attr role=%s", spec->role);
 	add_rules(ctx, spec, sandbox_common_rules, sandbox_common_nrules);
 	add_rules(ctx, spec, spec->rules, spec->nrules);
+	check_consistent(spec);
 	prog.len = (unsigned short)export_filter(ctx, spec);
 	prog.filter = filter_prog;
 	seccomp_release(ctx);
@@ -425,6 +465,12 @@ void sandbox_enter(const struct sandbox_spec *spec)
 		log_fatal("sandbox-spec role=%s detail=target-is-root",
 			  spec->role);
 	assert_single_threaded();
+#ifdef POSTERN_SANITIZER
+	/* While /proc is still reachable: the ASan/UBSan runtime caches the
+	 * binary's name and the memory map, so its reports need no open()
+	 * inside the sandbox. */
+	__sanitizer_sandbox_on_notify(NULL);
+#endif
 	if (geteuid() == 0)
 		chroot_and_drop(spec);
 	else

@@ -42,7 +42,12 @@ struct sandbox_rule {
 #define SB_RULE(name) { SCMP_SYS(name), SB_ALLOW, 0, 0, {{0}} }
 #define SB_RULE_ARG1(name, a) { SCMP_SYS(name), SB_ALLOW, 0, 1, { a } }
 #define SB_RULE_ARG2(name, a, b) { SCMP_SYS(name), SB_ALLOW, 0, 2, { a, b } }
+#define SB_RULE_ARG3(name, a, b, c) { SCMP_SYS(name), SB_ALLOW, 0, 3, { a, b, c } }
 #define SB_PROBE(name, e) { SCMP_SYS(name), SB_ERRNO, (e), 0, {{0}} }
+#define SB_PROBE_ARG1(name, e, a) { SCMP_SYS(name), SB_ERRNO, (e), 1, { a } }
+
+/* Entries in a rule table: .nrules = SB_NRULES(smtpd_rules). */
+#define SB_NRULES(table) (sizeof(table) / sizeof((table)[0]))
 
 struct sandbox_spec {
 	const char *role;		/* for log lines */

@@ -57,12 +57,10 @@ static const struct sandbox_rule rules_threads[] = {
 	SB_RULE(futex),
 	SB_RULE(exit),
 #ifdef POSTERN_SANITIZER
-	/* ASan's pthread_create interceptor: thread registry and stacks */
+	/* ASan's pthread_create interceptor: thread registry, then the new
+	 * thread's stack bounds through pthread_getattr_np */
 	SB_RULE(gettid),
-	SB_RULE(sigaltstack),
-	SB_RULE(getpid),
-	SB_RULE(prctl),
-	SB_RULE(sched_yield),
+	SB_RULE(sched_getaffinity),
 #endif
 };
 
@@ -91,7 +89,27 @@ static const struct sandbox_rule rules_bad_errno[] = {
 	SB_PROBE(socket, 0),
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+/* Repeating a common rule is harmless; contradicting one is refused. */
+static const struct sandbox_rule rules_repeat_common[] = {
+	SB_RULE(write),
+	SB_RULE(exit_group),
+	SB_RULE(read),
+};
+static const struct sandbox_rule rules_contradict_common[] = {
+	SB_PROBE(write, EACCES),
+};
+/* An unconditional errno would shadow the conditional allow. */
+static const struct sandbox_rule rules_shadowed_conditional[] = {
+	SB_RULE_ARG1(socket, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)),
+	SB_PROBE(socket, EACCES),
+};
+/* Conditional rules with different actions are fine. */
+static const struct sandbox_rule rules_split_socket[] = {
+	SB_RULE_ARG1(socket, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)),
+	SB_PROBE_ARG1(socket, EAFNOSUPPORT, SCMP_A0(SCMP_CMP_NE, AF_UNIX)),
+};
+
+#define N(a) SB_NRULES(a)
 
 /* Enter the sandbox with the given table (spec otherwise default). */
 static void enter(const struct sandbox_rule *rules, size_t n)
@@ -268,6 +286,36 @@ static void child_dev_other_uid(int fd)
 	s.gid = 12345;
 	sandbox_enter(&s);
 	report(fd, "entered");
+}
+
+static void child_repeat_common(int fd)
+{
+	enter(rules_repeat_common, N(rules_repeat_common));
+	report(fd, "entered");
+}
+
+static void child_contradict_common(int fd)
+{
+	enter(rules_contradict_common, N(rules_contradict_common));
+	report(fd, "entered");
+}
+
+static void child_shadowed_conditional(int fd)
+{
+	enter(rules_shadowed_conditional, N(rules_shadowed_conditional));
+	report(fd, "entered");
+}
+
+/* socket(AF_UNIX) allowed, socket(AF_INET) EAFNOSUPPORT, by arguments. */
+static void child_split_socket(int fd)
+{
+	long u, i;
+
+	enter(rules_split_socket, N(rules_split_socket));
+	u = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+	i = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	report(fd, u >= 0 ? "unix-ok" : "unix-failed");
+	report(fd, i == -1 && errno == EAFNOSUPPORT ? " inet-refused" : " inet-other");
 }
 
 static void child_bad_nargs(int fd)
@@ -485,6 +533,30 @@ static void test_bad_tables_refused(void **state)
 	expect_refused(child_bad_nargs, "detail=nargs");
 	expect_refused(child_bad_errno, "detail=action");
 	expect_refused(child_null_rules, "detail=null-table");
+	expect_refused(child_contradict_common, "detail=mixed-actions");
+	expect_refused(child_shadowed_conditional, "detail=mixed-actions");
+}
+
+static void test_split_actions_by_argument(void **state)
+{
+	struct child_run r;
+
+	(void)state;
+	sbt_run(child_split_socket, &r);
+	r.out[r.outlen] = '\0';
+	assert_true(sbt_exited(&r, 0));
+	assert_string_equal(r.out, "unix-ok inet-refused");
+}
+
+static void test_repeated_common_rule_ok(void **state)
+{
+	struct child_run r;
+
+	(void)state;
+	sbt_run(child_repeat_common, &r);
+	r.out[r.outlen] = '\0';
+	assert_true(sbt_exited(&r, 0));
+	assert_string_equal(r.out, "entered");
 }
 
 static void test_mmap_exec_killed(void **state)
@@ -665,6 +737,8 @@ int main(void)
 		cmocka_unit_test(test_missing_root_fatal),
 		cmocka_unit_test(test_dev_mode_checks),
 		cmocka_unit_test(test_bad_tables_refused),
+		cmocka_unit_test(test_repeated_common_rule_ok),
+		cmocka_unit_test(test_split_actions_by_argument),
 		cmocka_unit_test(test_mmap_exec_killed),
 		cmocka_unit_test(test_probe_rule_returns_errno),
 		cmocka_unit_test(test_no_core_dumps),
