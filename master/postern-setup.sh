@@ -1,0 +1,212 @@
+#!/bin/sh
+# postern-setup — prepare a postern configuration directory (idempotent).
+#
+#   postern-setup [--libexec DIR] [--port N] [--hostname NAME] DIR
+#
+# As root: creates the system users and groups postern-smtpd, postern-tls,
+# postern-auth, postern-queue and postern-deliver if missing; DIR (0755);
+# DIR/empty (root:root 0555, empty: the chroot of per-connection processes);
+# DIR/queue (postern-queue 0700, with tmp new cur env state, each 0700);
+# DIR/tls (root:postern-tls 0750) with a self-signed EC P-256 certificate
+# (cert.pem 0644, key.pem root:postern-tls 0640); and DIR/postern.conf if it
+# is missing (listen = 127.0.0.1:PORT plain).  Without root it does the same
+# without users and without chown, and says so.  Anything that already
+# exists is left alone (its mode and owner are checked where it matters);
+# every creation is printed.  Exit 0 on success, 1 on error.
+set -eu
+
+ROLE_USERS="postern-smtpd postern-tls postern-auth postern-queue postern-deliver"
+QUEUE_SUBDIRS="tmp new cur env state"
+CERT_DAYS=825
+
+libexec=""
+port=10587
+hostname_arg=""
+dir=""
+
+usage() {
+	echo "usage: postern-setup [--libexec DIR] [--port N] [--hostname NAME] DIR" >&2
+	exit 1
+}
+
+die() {
+	echo "postern-setup: $*" >&2
+	exit 1
+}
+
+say() {
+	echo "postern-setup: $*"
+}
+
+# Parse the command line.
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--libexec) [ $# -ge 2 ] || usage; libexec=$2; shift 2 ;;
+	--port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
+	--hostname) [ $# -ge 2 ] || usage; hostname_arg=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) usage ;;
+	*) [ -z "$dir" ] || usage; dir=$1; shift ;;
+	esac
+done
+[ $# -eq 0 ] || { [ -z "$dir" ] && [ $# -eq 1 ] && dir=$1; } || usage
+[ -n "$dir" ] || usage
+
+case "$port" in
+'' | *[!0-9]*) die "--port must be a number" ;;
+esac
+[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port must be 1..65535"
+
+if [ -n "$hostname_arg" ]; then
+	host=$hostname_arg
+else
+	host=$(hostname -f 2>/dev/null || hostname 2>/dev/null || echo localhost)
+fi
+# The host name goes into a config file and a certificate subject: only
+# letters, digits, '-' and '.'.
+case "$host" in
+'' | *[!A-Za-z0-9.-]*) die "host name '$host' is not a valid domain name; use --hostname" ;;
+esac
+case "$libexec" in
+*"
+"*) die "--libexec must not contain a newline" ;;
+esac
+
+if [ "$(id -u)" = 0 ]; then
+	root=1
+else
+	root=0
+	say "not root: no users are created and nothing is chown'ed; postern will run everything as uid $(id -u) without chroot"
+fi
+
+# Create the system user and group $1 if missing.
+make_user() {
+	if ! getent group "$1" >/dev/null; then
+		groupadd --system "$1"
+		say "created group $1"
+	fi
+	if ! getent passwd "$1" >/dev/null; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --gid "$1" "$1"
+		say "created user $1"
+	fi
+}
+
+# mkdir $1 with mode $2 and owner $3 (user:group, root only) if missing.
+make_dir() {
+	if [ -d "$1" ]; then
+		return 0
+	fi
+	[ -e "$1" ] && die "$1 exists and is not a directory"
+	mkdir -m "$2" "$1"
+	if [ "$root" = 1 ] && [ -n "$3" ]; then
+		chown "$3" "$1"
+	fi
+	say "created $1 ($2${3:+ $3})"
+}
+
+# The chroot must be empty and, as root, root-owned and not writable.
+check_empty() {
+	if [ -n "$(ls -A "$1")" ]; then
+		die "$1 must be empty (it is the chroot of every connection)"
+	fi
+	if [ "$root" = 1 ]; then
+		owner=$(stat -c %u "$1")
+		mode=$(stat -c %a "$1")
+		[ "$owner" = 0 ] || die "$1 must be owned by root"
+		case "$mode" in
+		*[2367]? | *[2367]) die "$1 must not be writable by group or other (mode $mode)" ;;
+		esac
+	fi
+}
+
+# A self-signed certificate for $host in $1 (cert.pem, key.pem).
+make_cert() {
+	if [ -f "$1/cert.pem" ] && [ -f "$1/key.pem" ]; then
+		return 0
+	fi
+	command -v openssl >/dev/null || die "openssl is needed for the certificate (apt-get install openssl)"
+	old_umask=$(umask)
+	umask 077
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days "$CERT_DAYS" -subj "/CN=$host" \
+		-addext "subjectAltName=DNS:$host,DNS:localhost" \
+		-keyout "$1/key.pem.tmp" -out "$1/cert.pem.tmp" 2>/dev/null \
+		|| die "openssl failed to make the certificate"
+	umask "$old_umask"
+	chmod 0644 "$1/cert.pem.tmp"
+	chmod 0640 "$1/key.pem.tmp"
+	if [ "$root" = 1 ]; then
+		chown root:postern-tls "$1/key.pem.tmp"
+		chown root:root "$1/cert.pem.tmp"
+	fi
+	mv -f "$1/key.pem.tmp" "$1/key.pem"
+	mv -f "$1/cert.pem.tmp" "$1/cert.pem"
+	say "created $1/cert.pem (self-signed, CN=$host, $CERT_DAYS days) and $1/key.pem (0640)"
+}
+
+# DIR/postern.conf from the template, if missing.
+make_conf() {
+	conf="$1/postern.conf"
+	[ -e "$conf" ] && return 0
+	if [ -n "$libexec" ]; then
+		libexec_line="libexec_dir = $libexec"
+	else
+		libexec_line="#libexec_dir = (compiled-in default)"
+	fi
+	umask 022
+	cat >"$conf.tmp" <<EOF
+# postern.conf — written by postern-setup.  Every key, its default and
+# whether SIGHUP reloads it: see INSTALL.md and postern.conf.example.
+hostname = $host
+
+# Plain SMTP only on loopback; starttls (587) and tls (465) need
+# postern-tlsd, which this version does not have yet.
+listen = 127.0.0.1:$port plain
+
+$libexec_line
+#queue_dir = queue
+#empty_dir = empty
+#tls_cert = tls/cert.pem
+#tls_key = tls/key.pem
+
+#message_size_max = 25M
+#recipients_max = 100
+#connections_max = 200
+#connections_per_ip_max = 20
+#idle_timeout = 5m
+#session_timeout = 1h
+#shutdown_timeout = 30s
+#log_lines_per_second = 50
+
+#user_smtpd = postern-smtpd
+#user_tls = postern-tls
+#user_auth = postern-auth
+#user_queue = postern-queue
+#user_deliver = postern-deliver
+EOF
+	chmod 0644 "$conf.tmp"
+	mv -f "$conf.tmp" "$conf"
+	say "created $conf (listen = 127.0.0.1:$port plain)"
+}
+
+if [ "$root" = 1 ]; then
+	command -v useradd >/dev/null || die "useradd is needed (package passwd)"
+	for u in $ROLE_USERS; do
+		make_user "$u"
+	done
+fi
+
+umask 022
+make_dir "$dir" 0755 ""
+dir=$(cd "$dir" && pwd)
+make_dir "$dir/empty" 0555 root:root
+check_empty "$dir/empty"
+make_dir "$dir/queue" 0700 postern-queue:postern-queue
+for sub in $QUEUE_SUBDIRS; do
+	make_dir "$dir/queue/$sub" 0700 postern-queue:postern-queue
+done
+make_dir "$dir/tls" 0750 root:postern-tls
+make_cert "$dir/tls"
+make_conf "$dir"
+say "ready: $dir (start with: postern -c $dir)"
