@@ -466,9 +466,10 @@ void sandbox_enter(const struct sandbox_spec *spec)
 			  spec->role);
 	assert_single_threaded();
 #ifdef POSTERN_SANITIZER
-	/* While /proc is still reachable: the ASan/UBSan runtime caches the
-	 * binary's name and the memory map, so its reports need no open()
-	 * inside the sandbox. */
+	/* While /proc is still reachable, let the ASan/UBSan runtime cache
+	 * the memory map (its documented hook for sandboxes).  A report from
+	 * inside the sandbox still ends in SIGSYS when the runtime opens
+	 * /proc/self/cmdline: see lib/sandbox_common.c. */
 	__sanitizer_sandbox_on_notify(NULL);
 #endif
 	if (geteuid() == 0)
