@@ -24,6 +24,18 @@
 /* Decoded PLAIN message: three fields and two separators. */
 #define PLAIN_MAX (3 * SASL_FIELD_MAX + 2)
 
+/* Whether every byte of in[0..n) is in the base64 alphabet or '='. */
+static int b64_alphabet(const char *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return 0;
+	}
+	return 1;
+}
+
 /* Decode one base64 response into out[cap]; the length, or -1. */
 long sasl_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap)
 {
@@ -32,7 +44,10 @@ long sasl_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t ca
 
 	if (inlen == 1 && in[0] == '=')
 		return 0;	/* RFC 4954 §4: "=" is the empty response */
-	if (inlen == 0)
+	/* libsodium 1.0.18 reads the input as (signed) char and takes some
+	 * bytes >= 0x80 for base64 digits (found by fuzz/fuzz_sasl.c), so
+	 * the alphabet is checked here first. */
+	if (inlen == 0 || !b64_alphabet(in, inlen))
 		return -1;
 	if (sodium_base642bin(out, cap, in, inlen, NULL, &binlen, &end,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0)

@@ -62,6 +62,9 @@ static void test_b64_strict(void **st)
 	assert_int_equal(sasl_b64_decode("*", 1, out, sizeof out), -1);
 	const char nul[] = "YW\0j";
 	assert_int_equal(sasl_b64_decode(nul, 4, out, sizeof out), -1);
+	/* High-bit bytes (libsodium 1.0.18 maps some of them to digits). */
+	assert_int_equal(sasl_b64_decode("YWRtaW4AUdB2LnkAcCB\xa8", 20, out, sizeof out), -1);
+	assert_int_equal(sasl_b64_decode("YWJ\xe1", 4, out, sizeof out), -1);
 	/* Does not fit. */
 	assert_int_equal(sasl_b64_decode("YWJj", 4, out, 2), -1);
 }
