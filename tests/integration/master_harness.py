@@ -140,7 +140,8 @@ def connect(port, timeout=10.0):
 
 
 def read_reply(sock, timeout=10.0):
-    """One SMTP reply (all its lines) as text; '' on EOF."""
+    """One SMTP reply (all its lines) as text; '' on EOF.  Unbuffered:
+    send one command at a time (bytes after the reply would be lost)."""
     buf = b""
     deadline = time.monotonic() + timeout
     while True:
