@@ -200,6 +200,14 @@ fi
 umask 022
 make_dir "$dir" 0755 ""
 dir=$(cd "$dir" && pwd)
+if [ "$root" = 1 ]; then
+	# postern (as root) refuses a DIR others can write: they could choose
+	# what it runs.
+	case "$(stat -c %a "$dir")" in
+	*[2367]? | *[2367]) die "$dir must not be writable by group or other" ;;
+	esac
+	[ "$(stat -c %u "$dir")" = 0 ] || die "$dir must be owned by root"
+fi
 make_dir "$dir/empty" 0555 root:root
 check_empty "$dir/empty"
 make_dir "$dir/queue" 0700 postern-queue:postern-queue

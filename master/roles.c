@@ -127,11 +127,38 @@ static int check_program(const struct master_conf *c, int root,
 	return 0;
 }
 
+/* As root: DIR and postern.conf must be root's and not writable by group
+ * or other, since whoever can change the file chooses what root execs. */
+static int check_conf_owner(const struct master_conf *c, int root,
+                            char *err, size_t errcap)
+{
+	const char *paths[2] = { c->dir, c->file };
+	struct stat st;
+
+	for (int i = 0; root && i < 2; i++) {
+		const char *why = NULL;
+
+		if (stat(paths[i], &st) != 0)
+			why = strerror(errno);
+		else if (st.st_uid != 0)
+			why = "not owned by root";
+		else if (st.st_mode & (S_IWGRP | S_IWOTH))
+			why = "writable by group or other";
+		if (why != NULL) {
+			snprintf(err, errcap, "%s: %s (whoever can change the "
+			         "configuration chooses what root runs)", paths[i], why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Start-up checks of the paths (see roles.h). */
 int roles_check_paths(const struct master_conf *c, int root,
                       char *err, size_t errcap)
 {
-	if (check_empty_dir(c, root, err, errcap) != 0)
+	if (check_conf_owner(c, root, err, errcap) != 0 ||
+	    check_empty_dir(c, root, err, errcap) != 0)
 		return -1;
 	return check_program(c, root, err, errcap);
 }

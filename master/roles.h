@@ -17,8 +17,9 @@
 int roles_resolve(const struct master_conf *c, struct role_ids *ids,
                   char *err, size_t errcap);
 
-/* Check empty_dir (as root: a root-owned directory, not writable by group or
- * other, empty) and libexec_dir/postern-smtpd (an executable regular file;
+/* Check DIR and postern.conf (as root: root's, not writable by group or
+ * other), empty_dir (as root: a root-owned directory, not writable by group
+ * or other, empty) and libexec_dir/postern-smtpd (an executable regular file;
  * as root not writable by group or other).  0, or -1 with the reason. */
 int roles_check_paths(const struct master_conf *c, int root,
                       char *err, size_t errcap);

@@ -173,3 +173,15 @@ def test_usage(tmp_path):
     rc, err = run_check(tmp_path, "extra-argument")
     assert rc == 1
     assert "usage" in err
+
+
+@pytest.mark.parametrize("target", ["dir", "file"])
+def test_writable_config_refused(tmp_path, setup_dir, is_root, target):
+    if not is_root:
+        pytest.skip("ownership is checked only as root")
+    write_conf(tmp_path, setup_dir, free_port())
+    path = tmp_path if target == "dir" else tmp_path / "postern.conf"
+    os.chmod(path, os.stat(path).st_mode | 0o002)
+    rc, err = run_check(tmp_path, "-t")
+    assert rc == 1
+    assert "writable by group or other" in err, err
