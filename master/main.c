@@ -123,6 +123,7 @@ static void prepare(struct master *m)
 	listen_open_all(m);
 }
 
+/* postern -c DIR [-t]: load, check, then serve until SIGTERM. */
 int main(int argc, char **argv)
 {
 	static struct master m;
