@@ -62,6 +62,7 @@ static void puts_(struct text *t, const char *s)
 }
 
 /* Append formatted text. */
+__attribute__((format(printf, 2, 3)))
 static void putf(struct text *t, const char *fmt, ...)
 {
 	char tmp[256];
