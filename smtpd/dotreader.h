@@ -32,7 +32,9 @@ struct dotreader {
 
 void dotreader_init(struct dotreader *d, size_t line_max, uint64_t size_max);
 /* Feed in[0..inlen).  Unstuffed message bytes go to out (at most outcap;
- * pass outcap >= inlen to never stop early).  Returns the number of input
+ * pass outcap > inlen to never stop early: a CR held back after a dot at
+ * the start of a line comes out together with the byte after it, so one
+ * call may write one byte more than it consumes).  Returns the number of input
  * bytes consumed: stops right after the terminator (d->done set) or when out
  * is full.  *outlen is set to the bytes written.  Once DOT_TOO_BIG or
  * DOT_BARE_LF is set the caller may discard the output. */

@@ -287,6 +287,23 @@ static void test_output_full(void **st)
 	assert_true(d.done);
 	/* After the end nothing more is taken. */
 	assert_int_equal(dotreader_feed(&d, s, 3, out, 4, &olen), 0);
+
+	/* A held-back ".\r" then "x": the CR comes out with the x, so one
+	 * byte in may give two out (hence outcap > inlen in the header). */
+	dotreader_init(&d, 1000, 1000);
+	assert_int_equal(dotreader_feed(&d, (const unsigned char *)".\r", 2, out, 4, &olen), 2);
+	assert_int_equal(olen, 0);
+	assert_int_equal(dotreader_feed(&d, (const unsigned char *)"x", 1, out, 1, &olen), 0);
+	assert_int_equal(olen, 1);
+	assert_int_equal(out[0], '\r');
+	assert_int_equal(dotreader_feed(&d, (const unsigned char *)"x", 1, out, 1, &olen), 1);
+	assert_int_equal(out[0], 'x');
+	dotreader_init(&d, 1000, 1000);
+	assert_int_equal(dotreader_feed(&d, (const unsigned char *)".\r", 2, out, 4, &olen), 2);
+	assert_int_equal(dotreader_feed(&d, (const unsigned char *)"x", 1, out, 2, &olen), 1);
+	assert_int_equal(olen, 2);
+	assert_memory_equal(out, "\rx", 2);
+	assert_true(d.flags & DOT_BARE_LF);
 }
 
 /* Random message bytes, heavy in CR, LF and dots at line starts. */
