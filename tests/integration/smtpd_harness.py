@@ -185,13 +185,15 @@ class Smtpd:
     """One postern-smtpd process with its client socket and peers."""
 
     def __init__(self, args=None, auth_dead=False, queue_dead=False,
-                 binary=None, argv=None, timeout=5.0):
+                 binary=None, argv=None, timeout=5.0, client_type=socket.SOCK_STREAM):
         a = default_args()
         a.update(args or {})
         self.argv = argv if argv is not None else \
             [x for k, v in a.items() for x in (k, v)]
         self.timeout = timeout
-        self.client, server = socket.socketpair()
+        # client_type=SOCK_SEQPACKET makes every write(2) of smtpd one
+        # packet, so tests can see how replies were grouped into writes.
+        self.client, server = socket.socketpair(socket.AF_UNIX, client_type)
         auth_ours, auth_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         queue_ours, queue_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         logr, logw = os.pipe()
