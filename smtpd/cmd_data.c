@@ -27,6 +27,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <string.h>
 
 struct data_run {
 	struct dotreader d;
@@ -130,7 +131,7 @@ static void finish(struct session *s, struct data_run *r)
 		              : r->abort_reason[0] == 'b'
 		              ? "5.6.0 Bare CR or LF in message (RFC 5321 2.3.8)"
 		              : "5.6.0 Line too long (RFC 5321 4.5.3.1.6)";
-		log_outcome("rejected", r->abort_reason, big ? 552 : 550, t, 0, r->d.size);
+		log_outcome("rejected", r->abort_reason, big ? 552 : 550, t, strlen(t), r->d.size);
 		reply(s, big ? 552 : 550, t);
 		return;
 	}

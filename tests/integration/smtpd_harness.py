@@ -185,7 +185,7 @@ class Smtpd:
     """One postern-smtpd process with its client socket and peers."""
 
     def __init__(self, args=None, auth_dead=False, queue_dead=False,
-                 binary=None, argv=None, timeout=5.0, client_type=socket.SOCK_STREAM):
+                 binary=None, argv=None, timeout=5.0, client_type=socket.SOCK_STREAM, env=None):
         a = default_args()
         a.update(args or {})
         self.argv = argv if argv is not None else \
@@ -202,7 +202,7 @@ class Smtpd:
                                    auth_theirs.fileno(), queue_theirs.fileno())]
         actions = [(os.POSIX_SPAWN_DUP2, s, i) for i, s in enumerate(srcs)]
         path = binary or prog("postern-smtpd")
-        self.pid = os.posix_spawn(path, [path] + self.argv, {}, file_actions=actions)
+        self.pid = os.posix_spawn(path, [path] + self.argv, env or {}, file_actions=actions)
         for fd in srcs + [devnull, logw]:
             os.close(fd)
         server.close()

@@ -223,3 +223,17 @@ def test_slow_reader_does_not_hang_session():
         assert s.wait(timeout=15) == 0
         assert time.time() - start < 15
         assert any("result=write-error" in l or "timeout" in l for l in s.log_lines), s.log_lines
+
+
+@pytest.mark.parametrize("tz,offset", [("Asia/Kolkata", "+0530"), ("EST5", "-0500")])
+def test_greeting_local_time_zone(tz, offset):
+    """The zone file is read by tzset() before the sandbox: formatting the
+    date inside it opens nothing (an open would be killed)."""
+    if "/" in tz and not os.path.exists("/usr/share/zoneinfo/" + tz):
+        pytest.skip("no zoneinfo for " + tz)
+    with Smtpd(env={"TZ": tz}) as s:
+        line = s.read_line()
+        assert line is not None and line.endswith(" " + offset), line
+        s.cmd("QUIT")
+        s.expect(221)
+    assert s.returncode == 0
