@@ -15,6 +15,15 @@
  *      (EOF, EPIPE) means "authentication unavailable": 454 4.7.0.
  *   5  queue channel to postern-queued (SOCK_SEQPACKET); a peer that is gone
  *      means "queue unavailable": 451 4.3.0 / 421 4.3.0.
+ *
+ * The long-running daemons (postern-authd, postern-queued), started and
+ * supervised by master/daemon.c:
+ *   0, 1  /dev/null
+ *   2     log pipe to the master (relayed with the prefix role=NAME)
+ *   3     control socket to the master (SOCK_SEQPACKET; frames in
+ *         master/daemon.h: key, table, session, tls; ready back)
+ *   4..   role specific: postern-authd has users.cdb (read-only) at 4;
+ *         postern-queued has none at start.
  */
 #ifndef POSTERN_FDS_H
 #define POSTERN_FDS_H
@@ -27,6 +36,16 @@ enum {
 	SMTPD_FD_AUTH = 4,
 	SMTPD_FD_QUEUE = 5,
 	SMTPD_FD_COUNT = 6,
+};
+
+enum {
+	DAEMON_FD_NULL_IN = 0,
+	DAEMON_FD_NULL_OUT = 1,
+	DAEMON_FD_LOG = 2,
+	DAEMON_FD_CONTROL = 3,
+	DAEMON_FD_EXTRA = 4,	/* first role-specific descriptor */
+	DAEMON_FD_EXTRA_MAX = 4,	/* at most this many: 4..7 */
+	AUTHD_FD_USERS = 4,	/* postern-authd: users.cdb */
 };
 
 #endif

@@ -101,8 +101,11 @@ static void session_ended(struct master *m, struct session *s, int status)
 /* One reaped pid: its session, or a child we do not know. */
 static void reaped(struct master *m, pid_t pid, int status)
 {
-	struct session *s = sessions_by_pid(&m->sessions, pid);
+	struct session *s;
 
+	if (daemons_reaped(m, pid, status))
+		return;
+	s = sessions_by_pid(&m->sessions, pid);
 	if (s != NULL)
 		session_ended(m, s, status);
 	else

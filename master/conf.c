@@ -28,7 +28,7 @@
 /* Parsing state: the configuration being filled and what was seen. */
 struct conf_parse {
 	struct master_conf *c;
-	unsigned seen;			/* bit per single-valued key */
+	uint64_t seen;			/* bit per single-valued key (at most 64 keys) */
 };
 
 typedef int (*key_fn)(struct conf_parse *p, const char *value,
@@ -175,6 +175,14 @@ NUM_KEY(k_idle_timeout, idle_timeout, conf_duration, 1, DAY)
 NUM_KEY(k_session_timeout, session_timeout, conf_duration, 1, 7 * DAY)
 NUM_KEY(k_shutdown_timeout, shutdown_timeout, conf_duration, 0, 3600)
 NUM_KEY(k_log_lines_per_second, log_lines_per_second, conf_u64, 1, 1000000)
+NUM_KEY(k_auth_workers, auth.workers, conf_u64, 0, 64)
+NUM_KEY(k_auth_queue_max, auth.queue_max, conf_u64, 1, 10000)
+NUM_KEY(k_auth_cache_ttl, auth.cache_ttl, conf_duration, 0, DAY)
+NUM_KEY(k_auth_ip_delay_after, auth.ip_delay_after, conf_u64, 0, 1000000)
+NUM_KEY(k_auth_ip_refuse_after, auth.ip_refuse_after, conf_u64, 1, 1000000)
+NUM_KEY(k_auth_login_delay_after, auth.login_delay_after, conf_u64, 0, 1000000)
+NUM_KEY(k_auth_delay_max, auth.delay_max, conf_duration, 0, 300)
+NUM_KEY(k_auth_fail_window, auth.fail_window, conf_duration, 1, DAY)
 
 #define USER_KEY(fn, role) \
 static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
@@ -212,6 +220,14 @@ static const struct key_row keys[] = {
 	{ "user_auth", k_user_auth, 0 },
 	{ "user_queue", k_user_queue, 0 },
 	{ "user_deliver", k_user_deliver, 0 },
+	{ "auth_workers", k_auth_workers, 0 },
+	{ "auth_queue_max", k_auth_queue_max, 0 },
+	{ "auth_cache_ttl", k_auth_cache_ttl, 0 },
+	{ "auth_ip_delay_after", k_auth_ip_delay_after, 0 },
+	{ "auth_ip_refuse_after", k_auth_ip_refuse_after, 0 },
+	{ "auth_login_delay_after", k_auth_login_delay_after, 0 },
+	{ "auth_delay_max", k_auth_delay_max, 0 },
+	{ "auth_fail_window", k_auth_fail_window, 0 },
 };
 
 static const char *const role_keys[ROLE_COUNT] = {
@@ -248,11 +264,11 @@ static int on_key(void *ctx, const char *key, const char *value,
 		if (strcmp(keys[i].name, key) != 0)
 			continue;
 		if (!keys[i].repeatable) {
-			if (p->seen & (1u << i)) {
+			if (p->seen & (1ull << i)) {
 				snprintf(err, errcap, "duplicate key %s", key);
 				return -1;
 			}
-			p->seen |= 1u << i;
+			p->seen |= 1ull << i;
 		}
 		return keys[i].parse(p, value, err, errcap);
 	}
@@ -280,6 +296,14 @@ static int set_defaults(struct master_conf *c, const char *dir, char *err, size_
 	c->session_timeout = 3600;
 	c->shutdown_timeout = 30;
 	c->log_lines_per_second = 50;
+	c->auth.workers = 0;
+	c->auth.queue_max = 64;
+	c->auth.cache_ttl = 300;
+	c->auth.ip_delay_after = 5;
+	c->auth.ip_refuse_after = 30;
+	c->auth.login_delay_after = 3;
+	c->auth.delay_max = 8;
+	c->auth.fail_window = 900;
 	for (int r = 0; r < ROLE_COUNT; r++)
 		snprintf(c->user[r], sizeof(c->user[r]), "%s", role_defaults[r]);
 	return 0;

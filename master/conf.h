@@ -32,6 +32,19 @@ struct listen_spec {
 /* The role users, in a fixed order. */
 enum role { ROLE_SMTPD, ROLE_TLS, ROLE_AUTH, ROLE_QUEUE, ROLE_DELIVER, ROLE_COUNT };
 
+/* postern-authd's knobs (auth_* keys; passed in its argv; INSTALL.md
+ * "Authentication").  A change needs a restart of postern. */
+struct auth_conf {
+	uint64_t workers;		/* verification threads; 0 = one per core */
+	uint64_t queue_max;		/* waiting verifications before 454 */
+	uint64_t cache_ttl;		/* seconds a success stays cached; 0 = off */
+	uint64_t ip_delay_after;	/* failures per client IP before delays */
+	uint64_t ip_refuse_after;	/* failures per client IP before refusal */
+	uint64_t login_delay_after;	/* failures per (login, IP) before delays */
+	uint64_t delay_max;		/* cap of the growing delay, seconds */
+	uint64_t fail_window;		/* seconds a failure is remembered */
+};
+
 struct master_conf {
 	char dir[CONF_PATH_MAX];	/* DIR, absolute */
 	char file[CONF_PATH_MAX];	/* DIR/postern.conf */
@@ -52,6 +65,7 @@ struct master_conf {
 	uint64_t shutdown_timeout;	/* seconds */
 	uint64_t log_lines_per_second;	/* per session */
 	char user[ROLE_COUNT][CONF_USER_MAX + 1];
+	struct auth_conf auth;
 };
 
 /* Read DIR/postern.conf into c (defaults first).  0, or -1 with

@@ -61,7 +61,8 @@ static void emit_line(const char *sid, const char *line, size_t n, int truncated
 	int cut = 0, k;
 	size_t o;
 
-	k = snprintf(out, room, "postern: session=%s ", sid);
+	/* A daemon's relay passes "role=NAME"; session ids never hold '='. */
+	k = snprintf(out, room, "postern: %s%s ", strchr(sid, '=') ? "" : "session=", sid);
 	if (k < 0 || (size_t)k >= room)
 		return;
 	o = (size_t)k;
@@ -79,7 +80,8 @@ static void emit_line(const char *sid, const char *line, size_t n, int truncated
 static void report_dropped(struct logrelay *r, const char *sid)
 {
 	if (r->dropped > 0)
-		log_event("log-dropped", "session=%s lines=%llu", sid,
+		log_event("log-dropped", "%s%s lines=%llu",
+		          strchr(sid, '=') ? "" : "session=", sid,
 		          (unsigned long long)r->dropped);
 	r->dropped = 0;
 }

@@ -4,7 +4,9 @@
  * LOG_LINE_MAX bytes (a longer line is cut, marked truncated=1, and its rest
  * dropped up to the next newline), every byte outside printable ASCII and
  * every backslash is written as \xNN, and the trusted prefix
- * "postern: session=ID " is put in front, all in one write(2).  Each session
+ * "postern: session=ID " is put in front, all in one write(2).  A daemon's
+ * relay (master/daemon.c) passes "role=NAME" as the id, which is written
+ * as is ("postern: role=authd ..."): session ids never contain '='.  Each session
  * may log at most a configured number of lines per second; the lines over
  * it are counted and the count is logged once per second
  * (event=log-dropped).

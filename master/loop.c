@@ -5,10 +5,13 @@
  * Shutdown (SIGTERM or SIGINT): close the listeners (stop accepting), let
  * the sessions finish for up to shutdown_timeout, then SIGTERM those left,
  * wait 2 s, SIGKILL what is still there, reap it all, log event=stopped
- * and return 0.  A second SIGTERM/SIGINT skips to the next phase.
+ * and return 0.  A second SIGTERM/SIGINT skips to the next phase.  The
+ * long-running daemons (daemon.c) are stopped last, once no session is
+ * left.  The tick also restarts dead daemons when their backoff is over
+ * and re-stats the table files (daemon.c, tables.c); SIGHUP reopens them.
  *
  * Process: postern (master).  Descriptors: listeners, signalfd, log pipes,
- * all non-blocking.  Failure policy: nothing a child does can block the
+ * the daemons' log pipes and control sockets, all non-blocking.  Failure policy: nothing a child does can block the
  * loop; a poll error other than EINTR is fatal (exit 111).
  */
 #include <errno.h>
@@ -19,6 +22,7 @@
 
 #include "accept.h"
 #include "children.h"
+#include "daemon.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
@@ -34,6 +38,7 @@ struct pollset {
 	struct session **owner;		/* NULL for signalfd and listeners */
 	int *listener;			/* listener index, or -1 */
 	size_t n;
+	size_t dstart;			/* first daemon entry (daemon.c) */
 };
 
 /* Build the poll set for this round. */
@@ -58,6 +63,18 @@ static void pollset_build(struct pollset *p, const struct master *m, uint64_t no
 		p->fds[p->n] = (struct pollfd){ s->logfd, POLLIN, 0 };
 		p->owner[p->n] = s;
 		p->listener[p->n++] = -1;
+	}
+	p->dstart = p->n;
+	{
+		int dfd[2 * DAEMON_COUNT];
+		short dev[2 * DAEMON_COUNT];
+		size_t k = daemons_pollfds(m, dfd, dev);
+
+		for (size_t i = 0; i < k; i++) {
+			p->fds[p->n] = (struct pollfd){ dfd[i], dev[i], 0 };
+			p->owner[p->n] = NULL;
+			p->listener[p->n++] = -1;
+		}
 	}
 }
 
@@ -110,8 +127,10 @@ static void on_signals(struct master *m, struct master_conf *scratch)
 	signals_read(m->sigfd, &seen);
 	if (seen.chld)
 		children_reap(m);
-	if (seen.hup && m->state == MS_RUNNING)
+	if (seen.hup && m->state == MS_RUNNING) {
 		reload_config(m, scratch);
+		daemons_refresh_tables(m, 1);
+	}
 	if (seen.stop)
 		shutdown_step(m, seen.stop);
 }
@@ -124,6 +143,8 @@ static void on_ready(struct master *m, const struct pollset *p)
 		if (p->owner[i] != NULL && p->fds[i].revents != 0)
 			children_read_log(m, p->owner[i]);
 	}
+	for (size_t i = p->dstart; i < p->n; i++)
+		daemons_on_ready(m, i - p->dstart, p->fds[i].revents);
 	for (size_t i = 1; i < p->n; i++) {
 		if (p->listener[i] >= 0 && (p->fds[i].revents & POLLIN) &&
 		    m->state == MS_RUNNING)
@@ -134,7 +155,7 @@ static void on_ready(struct master *m, const struct pollset *p)
 /* Allocate the poll set for the most descriptors the loop can have. */
 static void pollset_alloc(struct pollset *p)
 {
-	size_t cap = 1 + CONF_LISTEN_MAX + CONF_CONNECTIONS_HARD_MAX;
+	size_t cap = 1 + CONF_LISTEN_MAX + CONF_CONNECTIONS_HARD_MAX + 2 * DAEMON_COUNT;
 
 	p->fds = calloc(cap, sizeof(p->fds[0]));
 	p->owner = calloc(cap, sizeof(p->owner[0]));
@@ -171,12 +192,16 @@ int loop_run(struct master *m, struct master_conf *scratch)
 		}
 		if (now_ms() >= next_tick) {
 			children_tick(m);
+			daemons_tick(m);
+			if (m->state == MS_RUNNING)
+				daemons_refresh_tables(m, 0);
 			next_tick = now_ms() + TICK_MS;
 		}
 	}
 	free(p.fds);
 	free(p.owner);
 	free(p.listener);
+	daemons_stop_all(m, TERM_GRACE_MS);
 	log_event("stopped", "status=0");
 	return 0;
 }

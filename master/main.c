@@ -24,7 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authd.h"
 #include "conf.h"
+#include "daemon.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
@@ -121,6 +123,12 @@ static void prepare(struct master *m)
 		          (unsigned)m->ids.uid[ROLE_SMTPD], (unsigned)m->ids.gid[ROLE_SMTPD],
 		          (unsigned)m->ids.uid[ROLE_SMTPD]);
 	listen_open_all(m);
+	/* The auth MAC key: generated here, handed only to authd and queued
+	 * (DESIGN invariant 5); never in argv. */
+	randombytes_buf(m->auth_key, sizeof(m->auth_key));
+	tables_init(&m->tables);
+	(void)tables_refresh(&m->tables, m->conf->dir, m->ids.root, 1);
+	authd_register(m);
 }
 
 /* postern -c DIR [-t]: load, check, then serve until SIGTERM. */
@@ -143,5 +151,6 @@ int main(int argc, char **argv)
 	log_event("start", "listeners=%u connections_max=%llu pid=%ld",
 	          m.conf->nlisten, (unsigned long long)m.conf->connections_max,
 	          (long)getpid());
+	daemons_start_all(&m);
 	return loop_run(&m, &conf_scratch);
 }

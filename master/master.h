@@ -12,7 +12,10 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "sessions.h"
+#include "tables.h"
+#include "ticket.h"
 
 /* Numeric ids of the role users, resolved once at start (getpwnam opens
  * files, which no child may do). */
@@ -39,6 +42,12 @@ struct master {
 	struct session_table sessions;
 	enum master_state state;
 	uint64_t deadline_ms;		/* end of the current shutdown phase */
+	/* The long-running daemons (daemon.c) and what they are handed: the
+	 * auth MAC key (randombytes_buf at start; master, authd and queued
+	 * only, DESIGN invariant 5) and the table descriptors (tables.c). */
+	struct daemon daemons[DAEMON_COUNT];
+	unsigned char auth_key[TICKET_KEY_LEN];
+	struct tables tables;
 };
 
 /* Milliseconds on CLOCK_MONOTONIC. */

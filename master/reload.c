@@ -7,7 +7,8 @@
  * log_lines_per_second, tls_cert, tls_key (read per connection once
  * postern-tlsd exists).  Not reloadable — the listeners are bound, the
  * users resolved and the directories checked at start: listen, queue_dir,
- * empty_dir, libexec_dir and the user_* keys.  A change to one of those is
+ * empty_dir, libexec_dir, the user_* keys and the auth_* keys (postern-authd
+ * gets them in its argv).  A change to one of those is
  * logged as restart-required=KEY and otherwise ignored.
  *
  * Process: postern (master).  Failure policy: a new file that does not
@@ -63,6 +64,8 @@ static void restart_keys(const struct master_conf *old, const struct master_conf
 		if (strcmp(old->user[r], new->user[r]) != 0)
 			list_add(list, role_key((enum role)r));
 	}
+	if (memcmp(&old->auth, &new->auth, sizeof(old->auth)) != 0)
+		list_add(list, "auth_*");
 }
 
 /* Copy one reloadable number, noting it in list if it changed. */

@@ -19,10 +19,10 @@
  * accept(2), the rest from the configuration.  postern-smtpd enters its
  * sandbox (chroot to EMPTY_DIR, drop to UID/GID, seccomp) itself.
  *
- * postern-authd and postern-queued do not exist yet: the master closes its
- * own ends of the auth and queue socketpairs at once, so postern-smtpd sees
- * a dead peer there (AUTH -> 454 4.7.0; MAIL needs AUTH -> 530 anyway).
- * When they exist, these ends go to them with the session's facts.
+ * The master's ends of the auth and queue socketpairs go to postern-authd
+ * and postern-queued with the session's trusted facts (daemon.c `session`
+ * frame); when a daemon is down or not built, its end is closed at once, so
+ * postern-smtpd sees a dead peer there (AUTH -> 454 4.7.0; MAIL -> 451).
  *
  * Failure policy: a failure before fork refuses this one connection (logged,
  * client closed); a failure in the child after fork ends it with _exit(127)
@@ -175,7 +175,7 @@ static void set_peer(struct session *s, const struct sockaddr_storage *peer)
 /* The child's descriptors (see the header comment); the master keeps only
  * logp[0].  Returns 0, or -1 with everything closed again. */
 static int make_fds(const struct master *m, int client, int src[SMTPD_FD_COUNT],
-                    int *logread)
+                    int *logread, int ends[DAEMON_COUNT])
 {
 	int logp[2], authp[2], queuep[2];
 
@@ -185,16 +185,17 @@ static int make_fds(const struct master *m, int client, int src[SMTPD_FD_COUNT],
 		goto fail_log;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, queuep) != 0)
 		goto fail_auth;
-	/* No authd or queued yet: their ends are closed now (header comment). */
-	close(authp[0]);
-	close(queuep[0]);
 	/* Only our end is non-blocking: a slow master slows the child's log
 	 * writes, it never loses or blocks on them. */
 	if (fcntl(logp[0], F_SETFL, O_NONBLOCK) != 0) {
+		close(authp[0]);
 		close(authp[1]);
+		close(queuep[0]);
 		close(queuep[1]);
 		goto fail_log;
 	}
+	ends[DAEMON_AUTHD] = authp[0];
+	ends[DAEMON_QUEUED] = queuep[0];
 	src[SMTPD_FD_CLIENT] = client;
 	src[SMTPD_FD_POSTTLS] = m->devnull;
 	src[SMTPD_FD_LOG] = logp[1];
@@ -231,7 +232,7 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
                   const struct listen_spec *l)
 {
 	struct spawn_args a;
-	int src[SMTPD_FD_COUNT], logread = -1;
+	int src[SMTPD_FD_COUNT], logread = -1, ends[DAEMON_COUNT];
 	struct session *s = sessions_add(&m->sessions);
 	const char *step = "session-table";
 	int err = ENOMEM;
@@ -246,7 +247,7 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
 	if (build_args(&a, m, s, l) != 0)
 		goto fail;
 	step = "descriptors";
-	if (make_fds(m, client, src, &logread) != 0) {
+	if (make_fds(m, client, src, &logread, ends) != 0) {
 		err = errno;
 		goto fail;
 	}
@@ -259,10 +260,13 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
 	close(src[SMTPD_FD_QUEUE]);
 	step = "fork";
 	if (s->pid < 0) {
+		for (int i = 0; i < DAEMON_COUNT; i++)
+			close(ends[i]);
 		close(logread);
 		goto fail;
 	}
 	close(client);
+	daemons_bind_session(m, s, l, ends);
 	s->logfd = logread;
 	s->started_ms = now_ms();
 	log_connect(s, l);

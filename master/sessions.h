@@ -19,6 +19,9 @@
 #include "logrelay.h"
 #include "randid.h"
 
+/* At least DAEMON_COUNT (master/daemon.h checks it). */
+#define SESSION_DAEMONS_MAX 4
+
 struct session {
 	pid_t pid;
 	char id[RANDID_LEN + 1];
@@ -29,6 +32,10 @@ struct session {
 	uint64_t started_ms;
 	int killed;			/* the master sent SIGKILL */
 	struct logrelay relay;
+	/* Per daemon slot (master/daemon.h): the instance this session's
+	 * channel was handed to, 0 for none.  When that instance dies the
+	 * session is ended. */
+	uint64_t daemon_gen[SESSION_DAEMONS_MAX];
 };
 
 struct session_table {
