@@ -39,6 +39,9 @@ DIRS := lib master smtpd auth queue deliver
 PROGRAMS := postern postern-smtpd
 postern_MAIN       := master/main
 postern-smtpd_MAIN := smtpd/main
+PROGRAMS += postern-queued postern-queue
+postern-queued_MAIN := queue/main
+postern-queue_MAIN  := queue/main_queue
 
 # Scripts installed next to the programs.
 SCRIPTS := postern-setup
@@ -135,6 +138,8 @@ install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(BIN)/postern $(BIN)/postern-setup $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BIN)/postern-smtpd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BIN)/postern-queued $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BIN)/postern-queue $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/postern/examples
 	cp -R etc/. $(DESTDIR)$(PREFIX)/share/doc/postern/examples/
 

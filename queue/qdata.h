@@ -1,0 +1,22 @@
+/*
+ * qdata.h — DATA, chunks, end and abort for one queued session (qdata.c);
+ * internal to postern-queued's session handling (qsession.c).
+ */
+#ifndef POSTERN_QUEUE_QDATA_H
+#define POSTERN_QUEUE_QDATA_H
+
+#include "netstring.h"
+#include "qsession.h"
+
+enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct frame_reader *fr,
+                           struct qreply *r);
+enum qs_result qdata_chunk(struct queued *d, struct qsession *s, struct frame_reader *fr);
+enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_reader *fr,
+                         struct qreply *r);
+enum qs_result qdata_abort(struct queued *d, struct qsession *s, struct frame_reader *fr);
+
+/* Shared with qsession.c. */
+void qreply_set(struct qreply *r, int code, const char *text);
+void qs_log_refused(const struct qsession *s, const char *what, int code, const char *why);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * server.c — postern-queued's poll loop (server.h).  In the sandbox.
+ *
+ * Never blocks on one peer: session sockets are non-blocking; a reply is
+ * one small packet to a peer that waits for it (bounded by a short
+ * deadline; a session that cannot take it is closed); each session is
+ * closed after idle_s seconds without a frame; at most SERVER_BURST frames
+ * are taken from one session per round, so a chunk stream cannot starve
+ * the others.
+ *
+ * Group commit: every session whose `end` was placed in this round
+ * (QR_COMMIT) waits in a list; after the round, ONE commit_dirsync makes
+ * all their renames durable, and only then are their 250s sent.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bufio.h"
+#include "chan.h"
+#include "control.h"
+#include "fdpass.h"
+#include "log.h"
+#include "netstring.h"
+#include "qsession.h"
+#include "server.h"
+
+#define SERVER_BURST 16
+#define REPLY_DEADLINE_MS 2000
+
+struct server {
+	struct queued *d;
+	struct qsession *s;		/* sessions_max slots */
+	size_t n;			/* slots in use at the front (compacted) */
+	struct qsession **pending;	/* group commit */
+	size_t npending;
+	struct pollfd *pfd;
+	int admin_fd;
+	int stop;
+};
+
+/* Send `reply code text` to a session; -1 if it cannot take it. */
+static int send_reply(struct qsession *s, const struct qreply *r)
+{
+	unsigned char buf[QS_TEXT_MAX + 64];
+	struct frame_writer w;
+	const unsigned char *f;
+	size_t n;
+
+	fw_init(&w, buf, sizeof buf);
+	fw_str(&w, "reply");
+	fw_u64(&w, (uint64_t)r->code);
+	fw_str(&w, r->text);
+	f = fw_finish(&w, &n);
+	if (f == NULL)
+		return -1;
+	return chan_send(s->fd, f, n, clock_ms() + REPLY_DEADLINE_MS);
+}
+
+/* Close session i (its open message is removed). */
+static void close_session(struct server *sv, struct qsession *s, const char *why)
+{
+	struct logline l;
+
+	if (why != NULL) {
+		ll_begin(&l, "session-closed");
+		ll_str(&l, "session", s->id);
+		ll_str(&l, "reason", why);
+		ll_emit(&l);
+	}
+	qsession_reset(sv->d, s);
+	close(s->fd);
+	s->fd = -1;
+}
+
+/* Drop closed slots, keeping order. */
+static void compact(struct server *sv)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		if (sv->s[i].fd >= 0) {
+			if (i != j)
+				sv->s[j] = sv->s[i];
+			j++;
+		}
+	}
+	sv->n = j;
+}
+
+/* The `session` frame: adopt fd with the master's facts. */
+static int adopt_session(struct server *sv, struct frame_reader *fr, int fd)
+{
+	struct qsession *s;
+	uint64_t port;
+	char id[RANDID_LEN + 1];
+
+	if (sv->n >= sv->d->conf.sessions_max) {
+		log_event("session-refused", "reason=sessions_max");
+		close(fd);
+		return 0;
+	}
+	/* On failure the slot stays free (sv->n unchanged); the caller
+	 * closes fd. */
+	s = &sv->s[sv->n];
+	qsession_init(s, fd);
+	if (fr_str(fr, id, sizeof id) < 0 || !qid_valid(id, strlen(id)) ||
+	    fr_str(fr, s->ip, sizeof s->ip) < 0 || fr_u64(fr, &port, 65535) < 0 ||
+	    fr_str(fr, s->listener, sizeof s->listener) < 0 ||
+	    fr_str(fr, s->mode, sizeof s->mode) < 0 || fr_end(fr) < 0)
+		return -1;
+	memcpy(s->id, id, sizeof id);
+	s->port = (unsigned)port;
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
+		return -1;
+	s->deadline_ms = clock_ms() + (int64_t)sv->d->conf.idle_s * 1000;
+	sv->n++;
+	sv->d->sessions_total++;
+	return 0;
+}
+
+/* The `table` frame: switch the named table to fd. */
+static int switch_table(struct server *sv, struct frame_reader *fr, int fd)
+{
+	char name[16];
+	struct cdbfd *t;
+
+	if (fr_str(fr, name, sizeof name) < 0 || fr_end(fr) < 0)
+		return -1;
+	if (strcmp(name, "senders") == 0)
+		t = &sv->d->senders;
+	else if (strcmp(name, "quotas") == 0)
+		t = &sv->d->quotas;
+	else if (strcmp(name, "routes") == 0)
+		t = &sv->d->routes;
+	else
+		return -1;
+	if (cdbfd_attach(t, fd) < 0)
+		log_event("table-refused", "table=%s", t == &sv->d->senders ? "senders" :
+		          t == &sv->d->quotas ? "quotas" : "routes");
+	else
+		log_event("table", "table=%s", t == &sv->d->senders ? "senders" :
+		          t == &sv->d->quotas ? "quotas" : "routes");
+	return 0;
+}
+
+/* One frame from the master; -1 ends queued. */
+static int control_frame(struct server *sv)
+{
+	unsigned char buf[1024];
+	const unsigned char *payload, *key;
+	struct frame_reader fr;
+	size_t plen, used, nfds = 0, klen;
+	int fd = -1, rc = -1;
+	ssize_t n = fdpass_recv(QUEUED_FD_CONTROL, buf, sizeof buf, &fd, 1, &nfds);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	if (netstring_parse(buf, (size_t)n, sizeof buf, &payload, &plen, &used) != NS_OK ||
+	    used != (size_t)n)
+		goto out;
+	fr_init(&fr, payload, plen);
+	if (fr_is(&fr, "key") == 1) {
+		if (nfds == 0 && fr_bytes(&fr, &key, &klen, TICKET_KEY_LEN) == 0 &&
+		    klen == TICKET_KEY_LEN && fr_end(&fr) == 0) {
+			memcpy(sv->d->key, key, TICKET_KEY_LEN);
+			sv->d->have_key = 1;
+			rc = 0;
+		}
+	} else if (fr_is(&fr, "table") == 1 && nfds == 1) {
+		rc = switch_table(sv, &fr, fd);
+		fd = -1;
+	} else if (fr_is(&fr, "session") == 1 && nfds == 1) {
+		rc = adopt_session(sv, &fr, fd);
+		if (rc == 0)
+			fd = -1;	/* adopted, or closed when over sessions_max */
+	}
+out:
+	sodium_memzero(buf, sizeof buf);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		log_event("control-malformed", "action=exit");
+	return rc;
+}
+
+/* Read and handle up to SERVER_BURST frames from session s. */
+static void session_ready(struct server *sv, struct qsession *s)
+{
+	static unsigned char buf[FRAME_MAX];
+	const unsigned char *payload;
+	size_t plen;
+	struct qreply r;
+
+	for (int i = 0; i < SERVER_BURST && s->fd >= 0 && s->state != QS_COMMITTING; i++) {
+		ssize_t n = chan_recv(s->fd, buf, sizeof buf, &payload, &plen, 0);
+
+		if (n < 0 && (errno == ETIMEDOUT || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			close_session(sv, s, n == 0 ? NULL : "bad-frame");
+			return;
+		}
+		s->deadline_ms = clock_ms() + (int64_t)sv->d->conf.idle_s * 1000;
+		switch (qsession_frame(sv->d, s, payload, plen, &r)) {
+		case QR_REPLY:
+			if (send_reply(s, &r) < 0)
+				close_session(sv, s, "reply-failed");
+			break;
+		case QR_NONE:
+			break;
+		case QR_COMMIT:
+			sv->pending[sv->npending++] = s;
+			return;
+		case QR_CLOSE:
+			close_session(sv, s, "protocol");
+			return;
+		}
+	}
+}
+
+/* The group commit: one dirsync for every placed message, then replies. */
+static void group_commit(struct server *sv)
+{
+	int ok;
+	struct qreply r;
+
+	if (sv->npending == 0)
+		return;
+	ok = commit_dirsync(&sv->d->q) == 0;
+	for (size_t i = 0; i < sv->npending; i++) {
+		struct qsession *s = sv->pending[i];
+
+		qsession_commit_done(sv->d, s, ok, &r);
+		if (send_reply(s, &r) < 0)
+			close_session(sv, s, "reply-failed");
+	}
+	if (sv->npending > 1)
+		log_event("group-commit", "messages=%zu", sv->npending);
+	sv->npending = 0;
+}
+
+/* Close sessions past their idle deadline; the poll timeout until the next. */
+static int expire(struct server *sv)
+{
+	int64_t now = clock_ms(), next = now + 1000;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		struct qsession *s = &sv->s[i];
+
+		if (s->fd >= 0 && s->deadline_ms <= now)
+			close_session(sv, s, "idle-timeout");
+		else if (s->fd >= 0 && s->deadline_ms < next)
+			next = s->deadline_ms;
+	}
+	return (int)(next - now);
+}
+
+/* One poll round. */
+static void round_once(struct server *sv)
+{
+	size_t base = 0, nfd;
+	int timeout = expire(sv);
+
+	compact(sv);
+	sv->pfd[base++] = (struct pollfd){ .fd = QUEUED_FD_CONTROL, .events = POLLIN };
+	sv->pfd[base++] = (struct pollfd){ .fd = sv->admin_fd, .events = POLLIN };
+	nfd = base;
+	for (size_t i = 0; i < sv->n; i++)
+		sv->pfd[nfd++] = (struct pollfd){ .fd = sv->s[i].fd, .events = POLLIN };
+	if (poll(sv->pfd, nfd, timeout) <= 0)
+		return;
+	for (size_t i = 0; i < sv->n; i++)
+		if (sv->pfd[base + i].revents)
+			session_ready(sv, &sv->s[i]);
+	group_commit(sv);
+	if (sv->pfd[1].revents & POLLIN)
+		control_admin_accept(sv->d, sv->admin_fd);
+	/* Last: a `session` frame appends to sv->s, which pfd does not cover. */
+	if (sv->pfd[0].revents && control_frame(sv) < 0)
+		sv->stop = 1;
+}
+
+/* The loop (see server.h). */
+int server_run(struct queued *d, int admin_fd)
+{
+	struct server sv = { 0 };
+	size_t max = d->conf.sessions_max;
+
+	sv.d = d;
+	sv.admin_fd = admin_fd;
+	sv.s = calloc(max + 1, sizeof *sv.s);
+	sv.pending = calloc(max + 1, sizeof *sv.pending);
+	sv.pfd = calloc(max + 2, sizeof *sv.pfd);
+	if (sv.s == NULL || sv.pending == NULL || sv.pfd == NULL)
+		log_fatal("out of memory for %zu sessions", max);
+	while (!sv.stop)
+		round_once(&sv);
+	for (size_t i = 0; i < sv.n; i++)
+		if (sv.s[i].fd >= 0)
+			close_session(&sv, &sv.s[i], NULL);
+	log_event("stopped", "reason=control-closed committed=%llu",
+	          (unsigned long long)d->committed);
+	return 0;
+}

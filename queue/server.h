@@ -1,0 +1,27 @@
+/*
+ * server.h — postern-queued's single-threaded poll loop: the master's
+ * control channel (fd 3), the sessions' sockets, the admin socket
+ * queue/control, and the group commit.
+ *
+ * Control channel (SOCK_SEQPACKET, netstring frames, fds by SCM_RIGHTS;
+ * contract in /work/notes/daemons.md), master -> queued:
+ *   `key` bytes(32)                          the auth MAC key
+ *   `table` name fd                          "senders", "quotas", "routes"
+ *   `session` id ip port listener mode + fd  a new session's socket
+ * queued -> master: `ready` once, after sandbox_enter.
+ * A malformed control frame, an unexpected descriptor or EOF ends queued
+ * (the master restarts it); a malformed session frame closes that session.
+ */
+#ifndef POSTERN_QUEUE_SERVER_H
+#define POSTERN_QUEUE_SERVER_H
+
+#include "queued.h"
+
+/* Descriptor of the control channel to the master. */
+#define QUEUED_FD_CONTROL 3
+
+/* Run until the master closes the control channel; returns the exit
+ * status.  admin_fd: the listening admin socket (or -1). */
+int server_run(struct queued *d, int admin_fd);
+
+#endif
