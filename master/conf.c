@@ -183,6 +183,15 @@ NUM_KEY(k_auth_ip_refuse_after, auth.ip_refuse_after, conf_u64, 1, 1000000)
 NUM_KEY(k_auth_login_delay_after, auth.login_delay_after, conf_u64, 0, 1000000)
 NUM_KEY(k_auth_delay_max, auth.delay_max, conf_duration, 0, 300)
 NUM_KEY(k_auth_fail_window, auth.fail_window, conf_duration, 1, DAY)
+NUM_KEY(k_queue_minfree, queue.minfree, conf_size, 0, 1ull << 50)
+
+#define BOOL_KEY(fn, field) \
+static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
+{ \
+	return conf_bool(v, &p->c->field, err, errcap); \
+}
+BOOL_KEY(k_queue_header_check, queue.header_check)
+BOOL_KEY(k_queue_received_ip, queue.received_ip)
 
 #define USER_KEY(fn, role) \
 static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
@@ -228,6 +237,9 @@ static const struct key_row keys[] = {
 	{ "auth_login_delay_after", k_auth_login_delay_after, 0 },
 	{ "auth_delay_max", k_auth_delay_max, 0 },
 	{ "auth_fail_window", k_auth_fail_window, 0 },
+	{ "queue_minfree", k_queue_minfree, 0 },
+	{ "queue_header_check", k_queue_header_check, 0 },
+	{ "queue_received_ip", k_queue_received_ip, 0 },
 };
 
 static const char *const role_keys[ROLE_COUNT] = {
@@ -304,6 +316,9 @@ static int set_defaults(struct master_conf *c, const char *dir, char *err, size_
 	c->auth.login_delay_after = 3;
 	c->auth.delay_max = 8;
 	c->auth.fail_window = 900;
+	c->queue.minfree = 64ull * 1024 * 1024;
+	c->queue.header_check = 1;
+	c->queue.received_ip = 0;
 	for (int r = 0; r < ROLE_COUNT; r++)
 		snprintf(c->user[r], sizeof(c->user[r]), "%s", role_defaults[r]);
 	return 0;

@@ -45,6 +45,14 @@ struct auth_conf {
 	uint64_t fail_window;		/* seconds a failure is remembered */
 };
 
+/* postern-queued's knobs (queue_* keys; passed in its argv; INSTALL.md
+ * "The queue").  A change needs a restart of postern. */
+struct queue_conf {
+	uint64_t minfree;		/* bytes that must stay free; 0 = no check */
+	int header_check;		/* check header From:/Sender: too */
+	int received_ip;		/* client IP in the Received: line */
+};
+
 struct master_conf {
 	char dir[CONF_PATH_MAX];	/* DIR, absolute */
 	char file[CONF_PATH_MAX];	/* DIR/postern.conf */
@@ -66,6 +74,7 @@ struct master_conf {
 	uint64_t log_lines_per_second;	/* per session */
 	char user[ROLE_COUNT][CONF_USER_MAX + 1];
 	struct auth_conf auth;
+	struct queue_conf queue;
 };
 
 /* Read DIR/postern.conf into c (defaults first).  0, or -1 with

@@ -27,6 +27,7 @@
 #include "authd.h"
 #include "conf.h"
 #include "daemon.h"
+#include "queued.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
@@ -129,6 +130,7 @@ static void prepare(struct master *m)
 	tables_init(&m->tables);
 	(void)tables_refresh(&m->tables, m->conf->dir, m->ids.root, 1);
 	authd_register(m);
+	queued_register(m);
 }
 
 /* postern -c DIR [-t]: load, check, then serve until SIGTERM. */

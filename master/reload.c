@@ -66,6 +66,8 @@ static void restart_keys(const struct master_conf *old, const struct master_conf
 	}
 	if (memcmp(&old->auth, &new->auth, sizeof(old->auth)) != 0)
 		list_add(list, "auth_*");
+	if (memcmp(&old->queue, &new->queue, sizeof(old->queue)) != 0)
+		list_add(list, "queue_*");
 }
 
 /* Copy one reloadable number, noting it in list if it changed. */

@@ -163,8 +163,8 @@ class Queued:
             argv = ["strace", "-f", "-tt", "-o", self.strace, "-e",
                     "trace=fdatasync,fsync,rename,renameat,renameat2,sendto,sendmsg,write,openat,unlinkat"] + argv
         tfd = theirs.fileno()
-        # The shell puts the control socket on fd 3 and closes the original.
-        argv = ["/bin/sh", "-c", 'exec 3<&%d %d<&-; exec "$@"' % (tfd, tfd), "sh"] + argv
+        # bash (multi-digit fds) puts the control socket on fd 3, closes the original.
+        argv = ["/bin/bash", "-c", 'exec 3<&%d %d<&-; exec "$@"' % (tfd, tfd), "sh"] + argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, pass_fds=(tfd,))
         theirs.close()
