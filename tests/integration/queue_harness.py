@@ -161,7 +161,7 @@ class Queued:
                 "-h", "mx.test.example"] + self.args
         if self.strace:
             argv = ["strace", "-f", "-tt", "-o", self.strace, "-e",
-                    "trace=fdatasync,fsync,rename,renameat,renameat2,sendto,sendmsg,write,openat,unlinkat"] + argv
+                    "trace=fdatasync,fsync,rename,renameat,renameat2,sendto,sendmsg,openat", "-s", "256"] + argv
         tfd = theirs.fileno()
         # bash (multi-digit fds) puts the control socket on fd 3, closes the original.
         argv = ["/bin/bash", "-c", 'exec 3<&%d %d<&-; exec "$@"' % (tfd, tfd), "sh"] + argv
