@@ -39,6 +39,10 @@ DIRS := lib master smtpd auth queue deliver
 PROGRAMS := postern postern-smtpd
 postern_MAIN       := master/main
 postern-smtpd_MAIN := smtpd/main
+PROGRAMS += postern-authd postern-user postern-table
+postern-authd_MAIN := auth/main
+postern-user_MAIN  := auth/main_user
+postern-table_MAIN := master/main_table
 PROGRAMS += postern-queued postern-queue
 postern-queued_MAIN := queue/main
 postern-queue_MAIN  := queue/main_queue
@@ -138,6 +142,8 @@ install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(BIN)/postern $(BIN)/postern-setup $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BIN)/postern-smtpd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BIN)/postern-authd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BIN)/postern-user $(BIN)/postern-table $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BIN)/postern-queued $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queue $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/postern/examples

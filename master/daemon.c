@@ -600,14 +600,15 @@ static void read_control(struct daemon *d)
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
-	if (n == 0) {		/* exiting; SIGCHLD follows */
+	/* EOF or a reset: the daemon is exiting; SIGCHLD follows. */
+	if (n == 0 || (n < 0 && errno != EPROTO)) {
 		clear_queue(d);
 		close(d->ctl);
 		d->ctl = -1;
 		return;
 	}
 	if (n < 0)
-		return violation(d, errno == EPROTO ? "descriptor-or-truncated" : "recv-error");
+		return violation(d, "descriptor-or-truncated");
 	if (netstring_parse(buf, (size_t)n, sizeof(buf), &payload, &plen, &used) != NS_OK ||
 	    used != (size_t)n)
 		return violation(d, "malformed");

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "sasl.h"
+#include "ticket.h"
 
 #define AUTH_TEXT_MAX 400
 
@@ -29,7 +30,7 @@ enum auth_result {
 };
 
 struct auth_answer {
-	unsigned char ticket[128];
+	unsigned char ticket[TICKET_MAX];	/* lib/ticket.h: tag and login */
 	size_t ticket_len;
 	int code;
 	char text[AUTH_TEXT_MAX + 1];

@@ -35,8 +35,8 @@
 #define SMTP_ERRORS_MAX 10
 /* How long smtpd waits for authd or queued to answer one request. */
 #define PEER_TIMEOUT_MS 60000
-/* Tickets from authd (crypto_auth is 32 bytes; room for later forms). */
-#define TICKET_MAX 128
+/* Tickets from authd: TICKET_MAX (tag and login) comes from lib/ticket.h. */
+#include "ticket.h"
 
 #define SESSION_IN_CAP (SMTP_AUTH_LINE_MAX + 4096)
 #define SESSION_OUT_CAP 8192
