@@ -43,6 +43,8 @@ PROGRAMS += postern-authd postern-user postern-table
 postern-authd_MAIN := auth/main
 postern-user_MAIN  := auth/main_user
 postern-table_MAIN := master/main_table
+PROGRAMS += postern-tlsd
+postern-tlsd_MAIN  := smtpd/main_tlsd
 PROGRAMS += postern-queued postern-queue
 postern-queued_MAIN := queue/main
 postern-queue_MAIN  := queue/main_queue
@@ -144,6 +146,7 @@ install: programs
 	install -m 0755 $(BIN)/postern-smtpd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-authd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-user $(BIN)/postern-table $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BIN)/postern-tlsd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queued $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queue $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/postern/examples

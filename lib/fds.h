@@ -24,6 +24,17 @@
  *         master/daemon.h: key, table, session, tls; ready back)
  *   4..   role specific: postern-authd has users.cdb (read-only) at 4;
  *         postern-queued has none at start.
+ *
+ * postern-tlsd (starttls/tls listeners, in front of postern-smtpd;
+ * smtpd/main_tlsd.c):
+ *   0  the client's TCP socket.
+ *   1  pre-TLS pair: the other end of smtpd's fd 0 (stream socketpair); on
+ *      a tls listener /dev/null (smtpd then has /dev/null on its fd 0).
+ *   2  log pipe to the master.
+ *   3  post-TLS pair: the other end of smtpd's fd 1 (stream socketpair).
+ *   4  control fd: the other end of smtpd's fd 3 (SOCK_SEQPACKET; grammar
+ *      in smtpd/tlsctl.h).
+ *   5  facts fd to the master (SOCK_SEQPACKET; grammar in lib/tlsfacts.h).
  */
 #ifndef POSTERN_FDS_H
 #define POSTERN_FDS_H
@@ -46,6 +57,16 @@ enum {
 	DAEMON_FD_EXTRA = 4,	/* first role-specific descriptor */
 	DAEMON_FD_EXTRA_MAX = 4,	/* at most this many: 4..7 */
 	AUTHD_FD_USERS = 4,	/* postern-authd: users.cdb */
+};
+
+enum {
+	TLSD_FD_CLIENT = 0,
+	TLSD_FD_PRETLS = 1,
+	TLSD_FD_LOG = 2,
+	TLSD_FD_POSTTLS = 3,
+	TLSD_FD_CONTROL = 4,
+	TLSD_FD_FACTS = 5,
+	TLSD_FD_COUNT = 6,
 };
 
 #endif

@@ -6,8 +6,9 @@
  *
  * Offered: PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152),
  * ENHANCEDSTATUSCODES (RFC 2034), SMTPUTF8 (RFC 6531), DSN (RFC 3461),
- * AUTH PLAIN LOGIN (RFC 4954) only where cmd_auth_allowed().  No CHUNKING,
- * no STARTTLS until postern-tlsd serves it.
+ * STARTTLS (RFC 3207) only where cmd_starttls_allowed() (a starttls
+ * listener before TLS and before AUTH), AUTH PLAIN LOGIN (RFC 4954) only
+ * where cmd_auth_allowed().  No CHUNKING.
  */
 #include "commands.h"
 
@@ -81,7 +82,7 @@ void cmd_ehlo(struct session *s, const char *arg, size_t n)
 	char digits[21];
 	size_t d = 0, len = 5;
 	uint64_t v = s->args->size_max;
-	int auth = cmd_auth_allowed(s);
+	int auth = cmd_auth_allowed(s), starttls = cmd_starttls_allowed(s);
 
 	if (hello(s, arg, n, 1) < 0)
 		return;
@@ -98,7 +99,9 @@ void cmd_ehlo(struct session *s, const char *arg, size_t n)
 	ext(s, "8BITMIME", 1);
 	ext(s, "ENHANCEDSTATUSCODES", 1);
 	ext(s, "SMTPUTF8", 1);
-	ext(s, "DSN", auth);
+	ext(s, "DSN", auth || starttls);
+	if (starttls)
+		ext(s, "STARTTLS", auth);
 	if (auth)
 		ext(s, "AUTH PLAIN LOGIN", 0);
 }

@@ -1,8 +1,8 @@
 /*
  * cmd_misc.c — the verbs with no transaction of their own: RSET, NOOP,
- * QUIT, VRFY, HELP (RFC 5321 §4.1.1.5-§4.1.1.10), STARTTLS (RFC 3207) and
- * the verbs postern knows but does not offer.  postern-smtpd, inside the
- * sandbox.  Arguments where the RFC allows none: 501 5.5.4.
+ * QUIT, VRFY, HELP (RFC 5321 §4.1.1.5-§4.1.1.10) and the verbs postern
+ * knows but does not offer (STARTTLS is in cmd_starttls.c).
+ * postern-smtpd, inside the sandbox.  Arguments where the RFC allows none: 501 5.5.4.
  */
 #include "commands.h"
 
@@ -49,25 +49,6 @@ void cmd_vrfy(struct session *s, const char *arg, size_t n)
 void cmd_help(struct session *s, const char *arg, size_t n)
 {
 	reply(s, 214, "2.0.0 See RFC 5321; commands: EHLO HELO AUTH MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
-}
-
-/* Not offered on a plain listener (loopback only); on other listeners
- * postern-tlsd will serve it over the control fd once it exists. */
-void cmd_starttls(struct session *s, const char *arg, size_t n)
-{
-	if (s->args->mode == MODE_PLAIN) {
-		reply_error(s, 502, "5.5.1 STARTTLS not offered on this listener");
-		return;
-	}
-	if (s->tls_active) {
-		reply_error(s, 503, "5.5.1 TLS already active");
-		return;
-	}
-	if (n > 0) {
-		reply_error(s, 501, "5.5.4 Syntax: STARTTLS");
-		return;
-	}
-	reply(s, 454, "4.7.0 TLS not available");
 }
 
 /* EXPN, TURN, BDAT and the like: known verbs, not implemented; the table

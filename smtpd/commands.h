@@ -57,6 +57,10 @@ void cmd_help(struct session *s, const char *arg, size_t n);
 void cmd_starttls(struct session *s, const char *arg, size_t n);
 void cmd_not_implemented(struct session *s, const char *arg, size_t n);
 
+/* 1 if STARTTLS may be offered and used now: a starttls listener, TLS
+ * not active yet, no AUTH done (cmd_starttls.c). */
+int cmd_starttls_allowed(const struct session *s);
+
 /* 1 if AUTH may be offered and used now (DESIGN §6: only after TLS;
  * a plain listener is loopback only). */
 int cmd_auth_allowed(const struct session *s);

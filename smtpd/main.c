@@ -63,6 +63,8 @@ int main(int argc, char *argv[])
 		log_fatal("sodium_init failed");
 	tzset();
 	set_nonblocking(SMTPD_FD_CLIENT);
+	if (args.mode != MODE_PLAIN)
+		set_nonblocking(SMTPD_FD_POSTTLS);
 
 	spec.role = "smtpd";
 	spec.root = args.root;

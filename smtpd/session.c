@@ -33,9 +33,13 @@ void session_init(struct session *s, const struct smtpd_args *args)
 	memset(s, 0, sizeof *s);
 	s->args = args;
 	s->state = ST_GREETED;
+	/* On a tls listener tlsd handshakes before relaying anything, and
+	 * the session runs on the post-TLS pair from the start. */
 	s->tls_active = args->mode == MODE_TLS;
-	bufin_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
-	bufout_init(&s->out, 0, s->outbuf, sizeof s->outbuf);
+	bufin_init(&s->in, s->tls_active ? SMTPD_FD_POSTTLS : SMTPD_FD_CLIENT,
+	           s->inbuf, sizeof s->inbuf);
+	bufout_init(&s->out, s->tls_active ? SMTPD_FD_POSTTLS : SMTPD_FD_CLIENT,
+	            s->outbuf, sizeof s->outbuf);
 	cmdline_init(&s->cl, SMTP_AUTH_LINE_MAX);
 	s->session_deadline = clock_ms() + (int64_t)args->session_s * 1000;
 }
@@ -249,6 +253,7 @@ static const char *end_name(enum session_end e)
 	case END_WRITE_ERROR: return "write-error";
 	case END_READ_ERROR: return "read-error";
 	case END_QUEUE_LOST: return "queue-lost";
+	case END_TLS_FAILED: return "tls-failed";
 	}
 	return "?";
 }

@@ -3,7 +3,9 @@
  * struct passed to every verb (no globals shared between verbs).
  *
  * Descriptors (lib/fds.h): 0 the client (non-blocking), 2 the log pipe,
- * 4 the auth channel, 5 the queue channel.  Buffers are inside the struct
+ * 4 the auth channel, 5 the queue channel; on starttls listeners 1 (the
+ * post-TLS pair, used after STARTTLS) and 3 (the control fd to tlsd); on
+ * tls listeners the session runs on fd 1 from the start.  Buffers are inside the struct
  * so nothing is allocated after the sandbox is entered.
  *
  * States (RFC 5321 §4.1.4 ordering), changed only by session_enter_state:
@@ -61,6 +63,7 @@ enum session_end {
 	END_WRITE_ERROR,
 	END_READ_ERROR,
 	END_QUEUE_LOST,
+	END_TLS_FAILED,		/* STARTTLS: tlsd reported failure or vanished */
 };
 
 struct session {

@@ -1,0 +1,127 @@
+/*
+ * tlsd_args.c — parsing postern-tlsd's command line (grammar in
+ * tlsd_args.h).  Runs before the sandbox; the values are the master's but
+ * are still checked, so a master bug fails closed.
+ */
+#include "tlsd_args.h"
+
+#include <openssl/ssl.h>
+#include <string.h>
+
+static const char OPTS[] = "mckVHTugr";
+/* Options that may appear up to TLSD_CERTS_MAX times. */
+static const char MULTI[] = "ck";
+
+/* A decimal number in [min, max]; no sign, no leading zeros. */
+static int num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* An absolute path of printable non-blank ASCII into out. */
+static int path(const char *s, char *out)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > TLSD_PATH_MAX || s[0] != '/')
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return -1;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+/* Apply one option's value; -1 if invalid. */
+static int apply(struct tlsd_args *a, char opt, const char *v)
+{
+	uint64_t n;
+
+	switch (opt) {
+	case 'm':
+		if (strcmp(v, "starttls") == 0) a->implicit = 0;
+		else if (strcmp(v, "tls") == 0) a->implicit = 1;
+		else return -1;
+		return 0;
+	case 'c':
+		return a->ncert < TLSD_CERTS_MAX ? path(v, a->cert[a->ncert++]) : -1;
+	case 'k':
+		return a->nkey < TLSD_CERTS_MAX ? path(v, a->key[a->nkey++]) : -1;
+	case 'V':
+		if (strcmp(v, "1.2") == 0) a->min_version = TLS1_2_VERSION;
+		else if (strcmp(v, "1.3") == 0) a->min_version = TLS1_3_VERSION;
+		else return -1;
+		return 0;
+	case 'H':
+		return num(v, 1, 600, &a->handshake_s);
+	case 'T':
+		return num(v, 1, 7 * 86400, &a->session_s);
+	case 'u':
+		if (num(v, 1, 0xfffffffeu, &n) < 0) return -1;
+		a->uid = (uid_t)n;
+		return 0;
+	case 'g':
+		if (num(v, 1, 0xfffffffeu, &n) < 0) return -1;
+		a->gid = (gid_t)n;
+		return 0;
+	case 'r':
+		return path(v, a->root);
+	}
+	return -1;
+}
+
+int tlsd_args_parse(int argc, char *const argv[], struct tlsd_args *a, const char **why)
+{
+	unsigned seen = 0, all = (1u << (sizeof OPTS - 1)) - 1;
+	int i;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i += 2) {
+		const char *o = argv[i], *p;
+		unsigned bit;
+
+		if (o[0] != '-' || o[1] == '\0' || o[2] != '\0' ||
+		    (p = strchr(OPTS, o[1])) == NULL) {
+			*why = "unknown argument";
+			return -1;
+		}
+		bit = 1u << (p - OPTS);
+		if ((seen & bit) && strchr(MULTI, o[1]) == NULL) {
+			*why = "option given twice";
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			*why = "option without a value";
+			return -1;
+		}
+		if (apply(a, o[1], argv[i + 1]) < 0) {
+			static char reason[] = "invalid value for -?";
+			reason[sizeof reason - 2] = o[1];
+			*why = reason;
+			return -1;
+		}
+		seen |= bit;
+	}
+	if (seen != all) {
+		*why = "missing option";
+		return -1;
+	}
+	if (a->ncert != a->nkey) {
+		*why = "-c and -k must pair up";
+		return -1;
+	}
+	return 0;
+}
