@@ -237,3 +237,24 @@ def test_greeting_local_time_zone(tz, offset):
         s.cmd("QUIT")
         s.expect(221)
     assert s.returncode == 0
+
+
+# ------------------------------------------------------------ descriptors
+
+def test_inherited_extra_descriptor_is_closed():
+    """Whatever else the parent leaked (here an inheritable pipe end above
+    the layout, which posix_spawn passes on), the sandboxed process holds
+    exactly the descriptors 0..5 of lib/fds.h: read(2) is allowed on any
+    fd, so a leaked one would be readable by a compromised parser."""
+    import fcntl
+    r, w = os.pipe()
+    leak = fcntl.fcntl(r, fcntl.F_DUPFD, 20)      # inheritable, not 0..5
+    try:
+        s = Smtpd()
+    finally:
+        for fd in (r, w, leak):
+            os.close(fd)
+    with s:
+        s.greet()                      # sent after sandbox_enter
+        fds = sorted(int(fd) for fd in os.listdir("/proc/%d/fd" % s.pid))
+        assert fds == [0, 1, 2, 3, 4, 5], fds
