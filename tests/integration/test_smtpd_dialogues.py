@@ -111,6 +111,9 @@ def run_step(s, line):
             "expected /%s/, got %r" % (line[3:], got)
     elif line == "CLOSED":
         assert s.closed(), "connection still open"
+        # Nothing may come before the close that the script did not expect
+        # (e.g. a reply to a smuggled or supposedly ignored command).
+        assert s.buf == b"", "unexpected bytes before close: %r" % s.buf
     elif line.startswith("A: "):
         s.auth.push(peer_frame(line[3:]))
     elif line.startswith("Q: "):
@@ -147,6 +150,19 @@ def run_step(s, line):
         raise ValueError("unknown dialogue line %r" % line)
 
 
+def assert_no_unread_reply(s):
+    """Every reply line the server sent was matched by an S: line (a
+    script cannot pass while the server answers something extra)."""
+    import socket
+    pending = s.buf
+    try:
+        s.client.settimeout(0)      # a peek at what already arrived
+        pending += s.client.recv(65536)
+    except OSError:                 # nothing there, or already closed
+        pass
+    assert pending == b"", "unexpected reply bytes: %r" % pending
+
+
 @pytest.mark.parametrize("path", SCRIPTS, ids=[os.path.basename(p)[:-4] for p in SCRIPTS])
 def test_dialogue(path):
     opts, steps = parse(path)
@@ -158,6 +174,7 @@ def test_dialogue(path):
             except AssertionError as e:
                 raise AssertionError("%s:%d: %s\nlog: %s" % (
                     os.path.basename(path), n, e, s.log_lines)) from None
+        assert_no_unread_reply(s)
         rc = s.close()
         assert rc == 0, (rc, s.log_lines)
         assert not s.queue.errors and not s.auth.errors
