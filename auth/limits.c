@@ -100,6 +100,13 @@ static uint64_t delay_for(uint64_t over, uint64_t max_ms)
 	return d < max_ms ? d : max_ms;
 }
 
+/* How many steps count is into the delayed range: after `after`
+ * failures every attempt waits (1 for the first); after == 0 disables. */
+static uint64_t over(uint64_t count, uint64_t after)
+{
+	return after > 0 && count >= after ? count - after + 1 : 0;
+}
+
 /* Set the policy and key. */
 void limits_init(struct limits *l, const struct fail_policy *pol)
 {
@@ -125,10 +132,8 @@ int64_t limits_check(struct limits *l, const char *ip, const char *login, uint64
 	e = find(l->login, LIMITS_LOGIN_MAX, k, now_ms, l->pol.window_ms);
 	if (e != NULL)
 		lc = e->count;
-	d1 = delay_for(ipc > l->pol.ip_delay_after ? ipc - l->pol.ip_delay_after : 0,
-	               l->pol.delay_max_ms);
-	d2 = delay_for(lc > l->pol.login_delay_after ? lc - l->pol.login_delay_after : 0,
-	               l->pol.delay_max_ms);
+	d1 = delay_for(over(ipc, l->pol.ip_delay_after), l->pol.delay_max_ms);
+	d2 = delay_for(over(lc, l->pol.login_delay_after), l->pol.delay_max_ms);
 	return (int64_t)(d1 > d2 ? d1 : d2);
 }
 

@@ -7,9 +7,10 @@
  * its last failure.  Before an attempt is verified:
  *   - IP count >= ip_refuse_after: refused at once (454 4.7.0), not
  *     counted, no verification — until the window has passed;
- *   - otherwise the attempt waits 2^(k-1) seconds, capped at delay_max,
- *     where k is how far the IP count is over ip_delay_after or the
- *     (login, IP) count over login_delay_after, whichever is larger.
+ *   - otherwise, once the IP has ip_delay_after failures or the
+ *     (login, IP) pair login_delay_after failures, every attempt waits
+ *     2^(k-1) seconds, capped at delay_max, where k = count - after + 1
+ *     (the larger of the two); an `after` of 0 disables that delay.
  * The wait comes before the verification and applies whatever the
  * outcome, so a client cannot learn the result early by giving up.
  * A per-login limit only ever slows one IP down: there is no global

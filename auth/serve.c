@@ -452,14 +452,16 @@ int serve_run(struct authd *a)
 			return -1;
 		if (rc <= 0)
 			continue;
-		if (pfd[1].revents)
-			take_results(a);
+		/* Sessions before results: a second frame that arrived while
+		 * a verification was pending is seen as such. */
 		for (size_t k = 2; k < n; k++) {
 			struct asess *s = &a->s[a->pidx[k]];
 
 			if (pfd[k].revents && s->state != AS_FREE && s->fd == pfd[k].fd)
 				on_session(a, s);
 		}
+		if (pfd[1].revents)
+			take_results(a);
 		if (pfd[0].revents) {
 			rc = on_control(a);
 			if (rc <= 0)

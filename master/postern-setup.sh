@@ -8,8 +8,10 @@
 # DIR/empty (root:root 0555, empty: the chroot of per-connection processes);
 # DIR/queue (postern-queue 0700, with tmp new cur env state, each 0700);
 # DIR/tls (root:postern-tls 0750) with a self-signed EC P-256 certificate
-# (cert.pem 0644, key.pem root:postern-tls 0640); and DIR/postern.conf if it
-# is missing (listen = 127.0.0.1:PORT plain).  Without root it does the same
+# (cert.pem 0644, key.pem root:postern-tls 0640); DIR/postern.conf if it
+# is missing (listen = 127.0.0.1:PORT plain); and, if DIR/users is missing,
+# DIR/users + DIR/users.cdb (root 0600) with the demo login demo@localhost
+# (password "demo", printed) made with postern-user.  Without root it does the same
 # without users and without chown, and says so.  Anything that already
 # exists is left alone (its mode and owner are checked where it matters);
 # every creation is printed.  Exit 0 on success, 1 on error.
@@ -18,6 +20,8 @@ set -eu
 ROLE_USERS="postern-smtpd postern-tls postern-auth postern-queue postern-deliver"
 QUEUE_SUBDIRS="tmp new cur env state"
 CERT_DAYS=825
+DEMO_LOGIN=demo@localhost
+DEMO_PASSWORD=demo
 
 libexec=""
 port=10587
@@ -190,6 +194,21 @@ EOF
 	say "created $conf (listen = 127.0.0.1:$port plain)"
 }
 
+# DIR/users and DIR/users.cdb with one demo login, if there is no users
+# table yet, so a fresh setup (make run) can authenticate at once.  The
+# password is printed: change it (postern-user passwd) or delete the login
+# before real use.
+make_users() {
+	[ -e "$1/users" ] && return 0
+	user_tool="$(dirname "$0")/postern-user"
+	[ -x "$user_tool" ] || die "$user_tool not found (it is installed next to postern-setup)"
+	printf '%s\n' "$DEMO_PASSWORD" |
+		"$user_tool" -c "$1" --password-stdin add "$DEMO_LOGIN" >/dev/null ||
+		die "could not create the demo login"
+	rm -f "$1/users.lock"
+	say "created $1/users and $1/users.cdb (0600) with the demo login $DEMO_LOGIN, password '$DEMO_PASSWORD'; change it with: postern-user -c $1 passwd $DEMO_LOGIN"
+}
+
 if [ "$root" = 1 ]; then
 	command -v useradd >/dev/null || die "useradd is needed (package passwd)"
 	for u in $ROLE_USERS; do
@@ -217,4 +236,5 @@ done
 make_dir "$dir/tls" 0750 root:postern-tls
 make_cert "$dir/tls"
 make_conf "$dir"
+make_users "$dir"
 say "ready: $dir (start with: postern -c $dir)"
