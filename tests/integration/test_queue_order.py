@@ -30,6 +30,8 @@ def trace(qdir, binary, path, n=3):
             r = s.submit(LOGIN, LOGIN, ["x@example.net"], MSG)
             assert r[-1][0] == 250, r
             ids.append(r[-1][1].rsplit(" ", 1)[1])
+        # A clean exit lets strace write out every line (a SIGKILL would not).
+        assert qd.stop() == 0
     with open(path) as f:
         return ids, [l.rstrip("\n") for l in f]
 
