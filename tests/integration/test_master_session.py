@@ -119,6 +119,9 @@ def test_many_sessions_in_turn(master):
     def count_fds():
         return len(os.listdir("/proc/%d/fd" % master.proc.pid))
 
+    # The daemons' start-up holds descriptors for a moment: count after it.
+    master.wait_for(r"event=daemon-ready role=authd")
+    master.wait_for(r"event=daemon-ready role=queued")
     before = count_fds()
     for _ in range(10):
         mark = master.mark()
