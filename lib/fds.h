@@ -6,7 +6,8 @@
  *
  * postern-smtpd:
  *   0  pre-TLS pair: on a plain listener the client's TCP socket itself;
- *      on starttls/tls listeners a stream socketpair to postern-tlsd.
+ *      on starttls listeners a stream socketpair to postern-tlsd; on tls
+ *      listeners /dev/null (the session runs on fd 1 from the start).
  *   1  post-TLS pair (stream socketpair to postern-tlsd), or /dev/null on a
  *      plain listener.
  *   2  log pipe to the master: one line per write, at most 4 KiB.

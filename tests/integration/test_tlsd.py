@@ -293,6 +293,8 @@ def writable_memory(pid):
             if "w" not in perms:
                 continue
             lo, hi = (int(x, 16) for x in rng.split("-"))
+            if hi - lo > 256 << 20:      # sanitizer shadow reservations
+                continue
             try:
                 mem.seek(lo)
                 data.append(mem.read(hi - lo))
