@@ -108,7 +108,7 @@ static uint64_t over(uint64_t count, uint64_t after)
 }
 
 /* Set the policy and key. */
-void limits_init(struct limits *l, const struct fail_policy *pol)
+void faillim_init(struct limits *l, const struct fail_policy *pol)
 {
 	memset(l, 0, sizeof(*l));
 	l->pol = *pol;
@@ -116,7 +116,7 @@ void limits_init(struct limits *l, const struct fail_policy *pol)
 }
 
 /* Refuse, or how long to wait (see limits.h). */
-int64_t limits_check(struct limits *l, const char *ip, const char *login, uint64_t now_ms)
+int64_t faillim_check(struct limits *l, const char *ip, const char *login, uint64_t now_ms)
 {
 	unsigned char k[LIMITS_KEY_LEN];
 	const struct fail_entry *e;
@@ -138,7 +138,7 @@ int64_t limits_check(struct limits *l, const char *ip, const char *login, uint64
 }
 
 /* Record a failure. */
-void limits_fail(struct limits *l, const char *ip, const char *login, uint64_t now_ms)
+void faillim_fail(struct limits *l, const char *ip, const char *login, uint64_t now_ms)
 {
 	unsigned char k[LIMITS_KEY_LEN];
 
@@ -149,7 +149,7 @@ void limits_fail(struct limits *l, const char *ip, const char *login, uint64_t n
 }
 
 /* Record a success. */
-void limits_success(struct limits *l, const char *ip, const char *login, uint64_t now_ms)
+void faillim_success(struct limits *l, const char *ip, const char *login, uint64_t now_ms)
 {
 	unsigned char k[LIMITS_KEY_LEN];
 	struct fail_entry *e;

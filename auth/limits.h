@@ -55,16 +55,16 @@ struct limits {
 };
 
 /* Set the policy and a fresh random hash key (sodium_init done). */
-void limits_init(struct limits *l, const struct fail_policy *pol);
+void faillim_init(struct limits *l, const struct fail_policy *pol);
 
 /* Before verifying login from ip at now_ms: -1 to refuse, else the
  * milliseconds to wait first (0 for none). */
-int64_t limits_check(struct limits *l, const char *ip, const char *login, uint64_t now_ms);
+int64_t faillim_check(struct limits *l, const char *ip, const char *login, uint64_t now_ms);
 
 /* Record a failure. */
-void limits_fail(struct limits *l, const char *ip, const char *login, uint64_t now_ms);
+void faillim_fail(struct limits *l, const char *ip, const char *login, uint64_t now_ms);
 
 /* Record a success: forget the (login, IP) failures. */
-void limits_success(struct limits *l, const char *ip, const char *login, uint64_t now_ms);
+void faillim_success(struct limits *l, const char *ip, const char *login, uint64_t now_ms);
 
 #endif

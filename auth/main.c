@@ -68,7 +68,7 @@ static void prepare(struct authd *a, const struct authd_args *args)
 	if (cdbfd_attach(&a->users, AUTHD_FD_USERS) != 0)
 		log_event("warning", "reason=no-users-table detail=auth-answers-454");
 	serve_pick_dummy(a);
-	limits_init(&lim, &pol);
+	faillim_init(&lim, &pol);
 	cache_init(&cache, args->cache_ttl * 1000);
 	a->limits = &lim;
 	a->cache = &cache;

@@ -174,7 +174,7 @@ static const char txt_invalid[] = "5.7.8 Authentication credentials invalid";
 /* A failed attempt: count it, answer, log. */
 static void failed(struct authd *a, struct asess *s)
 {
-	limits_fail(a->limits, s->ip, s->req.login[0] ? s->req.login : s->req.raw_login,
+	faillim_fail(a->limits, s->ip, s->req.login[0] ? s->req.login : s->req.raw_login,
 	            clock_ms());
 	log_auth(s, "fail", "delay_ms", s->delay_ms);
 	reply_no(s, 535, txt_invalid);
@@ -183,7 +183,7 @@ static void failed(struct authd *a, struct asess *s)
 /* A successful attempt: clear the login's count, answer, log. */
 static void succeeded(struct authd *a, struct asess *s, int cached)
 {
-	limits_success(a->limits, s->ip, s->req.login, clock_ms());
+	faillim_success(a->limits, s->ip, s->req.login, clock_ms());
 	log_auth(s, "ok", cached ? "cached" : "delay_ms", cached ? 1 : s->delay_ms);
 	reply_ok(a, s);
 	auth_request_wipe(&s->req);
@@ -292,7 +292,7 @@ static void on_request(struct authd *a, struct asess *s, const unsigned char *p,
 		reply_no(s, 454, "4.7.0 Temporary authentication failure");
 		return;
 	}
-	delay = limits_check(a->limits, s->ip, s->req.login, clock_ms());
+	delay = faillim_check(a->limits, s->ip, s->req.login, clock_ms());
 	if (delay < 0) {
 		log_auth(s, "refused", NULL, 0);
 		reply_no(s, 454, "4.7.0 Too many failed authentication attempts, "
