@@ -33,13 +33,17 @@
 #include "sandbox_rules.h"
 #include "serve.h"
 
-/* Descriptors 0..4 must be open (lib/fds.h). */
+/* Descriptors 0..4 must be open (lib/fds.h), nothing else. */
 static void check_fds(void)
 {
 	for (int fd = 0; fd <= AUTHD_FD_USERS; fd++) {
 		if (fcntl(fd, F_GETFD) < 0)
 			log_fatal("reason=descriptor-missing fd=%d", fd);
 	}
+	/* Anything above is a leak from whoever exec'd us: read/write are
+	 * allowed on any descriptor inside the sandbox. */
+	if (close_range(AUTHD_FD_USERS + 1, ~0U, 0) != 0)
+		log_fatal("reason=close_range");
 }
 
 /* Worker count: as configured, else one per online core. */
