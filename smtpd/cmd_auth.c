@@ -27,7 +27,6 @@
 /* The responses' buffer: one AUTH line at most. */
 struct auth_buf {
 	char line[SMTP_AUTH_LINE_MAX + 1];
-	unsigned char bin[SASL_FIELD_MAX + 1];
 };
 
 int cmd_auth_allowed(const struct session *s)
@@ -58,20 +57,6 @@ static long challenge(struct session *s, const char *prompt, struct auth_buf *b)
 		return -1;
 	}
 	return n;
-}
-
-/* Decode one LOGIN field (user name or password) into out. */
-static int login_field(const char *b64, size_t n, struct auth_buf *b, char *out)
-{
-	long len = sasl_b64_decode(b64, n, b->bin, SASL_FIELD_MAX);
-
-	if (len <= 0 || memchr(b->bin, '\0', (size_t)len) || memchr(b->bin, '\r', (size_t)len) ||
-	    memchr(b->bin, '\n', (size_t)len))
-		return -1;
-	memcpy(out, b->bin, (size_t)len);
-	out[len] = '\0';
-	sodium_memzero(b->bin, sizeof b->bin);
-	return 0;
 }
 
 /* Log one auth attempt; the login is escaped by ll_str. */
@@ -153,13 +138,13 @@ static void auth_login(struct session *s, const char *ir, long n, struct auth_bu
 			return;
 		ir = b->line;
 	}
-	if (login_field(ir, (size_t)n, b, c.login) < 0) {
+	if (sasl_login_decode(ir, (size_t)n, c.login) < 0) {
 		reply_error(s, 501, "5.5.2 Cannot decode response");
 		return;
 	}
 	if ((n = challenge(s, "UGFzc3dvcmQ6", b)) < 0)
 		return;
-	if (login_field(b->line, (size_t)n, b, c.password) < 0) {
+	if (sasl_login_decode(b->line, (size_t)n, c.password) < 0) {
 		sodium_memzero(b, sizeof *b);
 		reply_error(s, 501, "5.5.2 Cannot decode response");
 		return;
