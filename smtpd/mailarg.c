@@ -15,8 +15,9 @@
  * Failure policy: anything outside the grammar is refused with a reply
  * code and a fixed text (never echoing client bytes):
  *   501 5.5.2  no "<", no ">" or junk after it (command syntax)
- *   501 5.1.7 / 501 5.1.3  bad sender / recipient address, or path over
- *              256 octets counting "<>" and any source route (§4.5.3.1.3)
+ *   501 5.1.7 / 501 5.1.3  bad sender / recipient address, a local part
+ *              over 64 octets (§4.5.3.1.1), or a path over 256 octets
+ *              counting "<>" and any source route (§4.5.3.1.3)
  *   553 5.6.7  well-formed UTF-8 address without SMTPUTF8 (RFC 6531 §3.7.4)
  *   501 5.5.4  parameter syntax or value error
  *   555 5.5.4  unknown, unsupported (BODY=BINARYMIME) or repeated parameter

@@ -17,8 +17,16 @@
  * 3629); whether it is allowed is decided by mailarg.c once the
  * parameters are known.
  *
+ * Limits: a local part of at most 64 octets as sent, quotes and
+ * backslashes included (RFC 5321 §4.5.3.1.1; octets, not characters,
+ * with SMTPUTF8 too), labels of 63, a domain of 255; the whole path (256,
+ * §4.5.3.1.3) is mailarg.c's.  §4.5.3.1 lets a server take more; postern
+ * does not, so an address no relay must accept is refused now rather than
+ * bounced after postern said 250.
+ *
  * Failure policy: 501 5.1.7 (MAIL) / 501 5.1.3 (RCPT) with a fixed text,
- * never echoing client bytes.
+ * never echoing client bytes: "Bad ... address syntax", or "... local
+ * part too long".
  */
 #include "mailparse.h"
 
@@ -26,8 +34,17 @@
 #include <string.h>
 #include <strings.h>
 
+#define LOCAL_PART_MAX 64	/* RFC 5321 §4.5.3.1.1, octets as sent */
 #define LABEL_MAX 63
 #define DOMAIN_MAX 255
+
+/* The local part is over LOCAL_PART_MAX octets. */
+static int long_local_part(struct mailparse *p)
+{
+	if (p->rcpt)
+		return mailparse_fail(p, 501, "5.1.3 Recipient local part too long");
+	return mailparse_fail(p, 501, "5.1.7 Sender local part too long");
+}
 
 /* The address syntax error of this verb. */
 static int bad_addr(struct mailparse *p)
@@ -255,6 +272,8 @@ static int check_mailbox(struct mailparse *p, const unsigned char *s, size_t n)
 	}
 	if (at >= n || s[at] != '@' || at + 1 >= n)
 		return bad_addr(p);
+	if (at > LOCAL_PART_MAX)
+		return long_local_part(p);
 	s += at + 1;
 	n -= at + 1;
 	if (s[0] == '[')

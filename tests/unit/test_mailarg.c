@@ -233,6 +233,40 @@ static void test_path_length(void **st)
 	assert_string_equal(e.text, "5.1.3 Recipient address too long");
 }
 
+/* A local part of 64 octets as sent passes, 65 does not (RFC 5321
+ * §4.5.3.1.1), for MAIL and RCPT, dot-string and quoted. */
+static void test_local_part_length(void **st)
+{
+	char s[200];
+	struct mail_arg a;
+	struct mailarg_error e;
+
+	s[0] = '<';
+	memset(s + 1, 'l', 64);
+	memcpy(s + 65, "@x.y>", 5);
+	assert_int_equal(mailarg_parse_mail(s, 70, &a, &e), 0);
+	assert_int_equal(mailarg_parse_rcpt(s, 70, 0, &a, &e), 0);
+	memset(s + 1, 'l', 65);
+	memcpy(s + 66, "@x.y>", 5);
+	assert_int_equal(mailarg_parse_mail(s, 71, &a, &e), -1);
+	assert_int_equal(e.code, 501);
+	assert_string_equal(e.text, "5.1.7 Sender local part too long");
+	assert_string_equal(a.path, "");
+	assert_int_equal(mailarg_parse_rcpt(s, 71, 0, &a, &e), -1);
+	assert_int_equal(e.code, 501);
+	assert_string_equal(e.text, "5.1.3 Recipient local part too long");
+	/* quoted: the quotes count */
+	s[1] = '"';
+	s[64] = '"';
+	memcpy(s + 65, "@x.y>", 5);
+	assert_int_equal(mailarg_parse_mail(s, 70, &a, &e), 0);
+	s[64] = 'l';
+	s[65] = '"';
+	memcpy(s + 66, "@x.y>", 5);
+	assert_int_equal(mailarg_parse_rcpt(s, 71, 0, &a, &e), -1);
+	assert_string_equal(e.text, "5.1.3 Recipient local part too long");
+}
+
 /* Labels of 63 octets pass, 64 do not. */
 static void test_label_length(void **st)
 {
@@ -291,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_mail_fields),
 		cmocka_unit_test(test_rcpt_fields),
 		cmocka_unit_test(test_path_length),
+		cmocka_unit_test(test_local_part_length),
 		cmocka_unit_test(test_label_length),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_envid_length),
