@@ -8,14 +8,21 @@
  *
  * Whatever goes wrong, the reply is sent only after the real CRLF.CRLF
  * has been read, so no byte of the message is ever taken as a command
- * (invariant 2).  Replies chosen here (documented in docs as well):
+ * (invariant 2).  Replies chosen here (documented in INSTALL.md as well):
  *   bare CR or LF      `abort bare-lf`        550 5.6.0 (RFC 5321 §2.3.8)
  *   line over 1000     `abort line-too-long`  550 5.6.0 (§4.5.3.1.6)
  *   over -z octets     `abort too-big`        552 5.3.4 (RFC 1870 §6.3)
  *   queued gone        (channel shut)         451 4.3.0
  *   idle timeout/EOF   `abort timeout|eof`    421 4.4.2 / none, session ends
- * With more than one problem, the first one seen decides.  After the reply
- * the transaction is over (§4.1.1.4) and the session is back in READY.
+ * A message with more than one problem gets the reply of the first in
+ * that order (the table `refusals`), whatever order the bytes came in:
+ * bare CR/LF wins because it is the smuggling signal (invariant 2), the
+ * one thing a client or an operator reading the log must not miss behind
+ * "too big"; a bad line comes before size because it is wrong at any
+ * size.  The `abort` to queued is sent as soon as the first problem is
+ * seen, only so that queued drops the message early; it names that
+ * problem and gets no reply.  After the reply the transaction is over
+ * (§4.1.1.4) and the session is back in READY.
  */
 #include "commands.h"
 
@@ -31,21 +38,30 @@
 
 struct data_run {
 	struct dotreader d;
-	const char *abort_reason;	/* set once, by the first problem */
+	const char *abort_reason;	/* sent to queued: the first problem seen */
 	int queue_failed;		/* a send to queued failed */
 	size_t outlen;
 	unsigned char out[QUEUE_CHUNK_MAX];
 };
 
-/* The abort reason for the dot reader's flags, or NULL if none. */
-static const char *reason_of(unsigned flags)
+/* Why a message is refused, in order of precedence (see the header). */
+static const struct refusal {
+	unsigned flag;		/* enum dot_flags */
+	const char *reason;	/* `abort` reason and log reason */
+	int code;
+	const char *text;
+} refusals[] = {
+	{ DOT_BARE_LF, "bare-lf", 550, "5.6.0 Bare CR or LF in message (RFC 5321 2.3.8)" },
+	{ DOT_LINE_TOO_LONG, "line-too-long", 550, "5.6.0 Line too long (RFC 5321 4.5.3.1.6)" },
+	{ DOT_TOO_BIG, "too-big", 552, "5.3.4 Message size exceeds fixed maximum message size" },
+};
+
+/* The refusal for the dot reader's flags, or NULL if none. */
+static const struct refusal *refusal_of(unsigned flags)
 {
-	if (flags & DOT_BARE_LF)
-		return "bare-lf";
-	if (flags & DOT_LINE_TOO_LONG)
-		return "line-too-long";
-	if (flags & DOT_TOO_BIG)
-		return "too-big";
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+		if (flags & refusals[i].flag)
+			return &refusals[i];
 	return NULL;
 }
 
@@ -90,8 +106,8 @@ static int read_message(struct session *s, struct data_run *r)
 		                      r->out + r->outlen, sizeof r->out - r->outlen, &produced);
 		bufin_consume(&s->in, used);
 		r->outlen += produced;
-		if (r->abort_reason == NULL && reason_of(r->d.flags) != NULL)
-			send_abort(s, r, reason_of(r->d.flags));
+		if (r->abort_reason == NULL && refusal_of(r->d.flags) != NULL)
+			send_abort(s, r, refusal_of(r->d.flags)->reason);
 		if (r->queue_failed)
 			r->outlen = 0;
 		if (r->outlen == sizeof r->out)
@@ -125,14 +141,12 @@ static void finish(struct session *s, struct data_run *r)
 {
 	struct queue_reply q;
 
-	if (r->abort_reason != NULL) {
-		int big = r->abort_reason[0] == 't';
-		const char *t = big ? "5.3.4 Message size exceeds fixed maximum message size"
-		              : r->abort_reason[0] == 'b'
-		              ? "5.6.0 Bare CR or LF in message (RFC 5321 2.3.8)"
-		              : "5.6.0 Line too long (RFC 5321 4.5.3.1.6)";
-		log_outcome("rejected", r->abort_reason, big ? 552 : 550, t, strlen(t), r->d.size);
-		reply(s, big ? 552 : 550, t);
+	/* All of the message's flags decide, not the first seen. */
+	const struct refusal *no = refusal_of(r->d.flags);
+	if (no != NULL) {
+		log_outcome("rejected", no->reason, no->code, no->text, strlen(no->text),
+		            r->d.size);
+		reply(s, no->code, no->text);
 		return;
 	}
 	send_chunk(s, r);
