@@ -10,19 +10,25 @@
  * has been read, so no byte of the message is ever taken as a command
  * (invariant 2).  Replies chosen here (documented in INSTALL.md as well):
  *   bare CR or LF      `abort bare-lf`        550 5.6.0 (RFC 5321 §2.3.8)
+ *   a NUL byte         `abort nul`            550 5.6.0 (see below)
  *   line over 1000     `abort line-too-long`  550 5.6.0 (§4.5.3.1.6)
  *   over -z octets     `abort too-big`        552 5.3.4 (RFC 1870 §6.3)
  *   queued gone        (channel shut)         451 4.3.0
  *   idle timeout/EOF   `abort timeout|eof`    421 4.4.2 / none, session ends
+ * NUL is refused because neither body type postern offers allows it:
+ * BODY=7BIT and BODY=8BITMIME (RFC 6152) carry 7bit and 8bit data, which
+ * exclude NUL (RFC 2045 §2.7, §2.8); only BINARYMIME (RFC 3030) would
+ * allow it, and it is not offered.  MTAs downstream may refuse or alter
+ * it, after postern had already said 250.
  * A message with more than one problem gets the reply of the first in
  * that order (the table `refusals`), whatever order the bytes came in:
  * bare CR/LF wins because it is the smuggling signal (invariant 2), the
  * one thing a client or an operator reading the log must not miss behind
- * "too big"; a bad line comes before size because it is wrong at any
- * size.  The `abort` to queued is sent as soon as the first problem is
- * seen, only so that queued drops the message early; it names that
- * problem and gets no reply.  After the reply the transaction is over
- * (§4.1.1.4) and the session is back in READY.
+ * "too big"; NUL and a bad line come before size because they are wrong
+ * at any size.  The `abort` to queued is sent as soon as the first
+ * problem is seen, only so that queued drops the message early; it names
+ * that problem and gets no reply.  After the reply the transaction is
+ * over (§4.1.1.4) and the session is back in READY.
  */
 #include "commands.h"
 
@@ -52,6 +58,7 @@ static const struct refusal {
 	const char *text;
 } refusals[] = {
 	{ DOT_BARE_LF, "bare-lf", 550, "5.6.0 Bare CR or LF in message (RFC 5321 2.3.8)" },
+	{ DOT_NUL, "nul", 550, "5.6.0 NUL byte in message (RFC 2045 2.8)" },
 	{ DOT_LINE_TOO_LONG, "line-too-long", 550, "5.6.0 Line too long (RFC 5321 4.5.3.1.6)" },
 	{ DOT_TOO_BIG, "too-big", 552, "5.3.4 Message size exceeds fixed maximum message size" },
 };

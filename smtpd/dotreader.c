@@ -14,8 +14,8 @@
  * (invariant 2, "no smuggling": a lenient terminator here would let a
  * client hide a second message from a stricter MTA downstream).
  *
- * Failure policy: bare CR/LF (DOT_BARE_LF), over-long lines and an
- * over-size body are flags, never an early stop: reading always goes on to
+ * Failure policy: bare CR/LF (DOT_BARE_LF), NUL (DOT_NUL), over-long
+ * lines and an over-size body are flags, never an early stop: reading always goes on to
  * the real CRLF.CRLF so the rest of the message is never read as
  * commands.  Once DOT_TOO_BIG is set no more output is written.  A line's
  * length counts the octets as sent (a stuffing dot included) with CRLF.
@@ -112,7 +112,7 @@ static struct step decide(int st, unsigned char c)
 	}
 }
 
-/* Account one consumed input byte against the line limit. */
+/* Account one consumed input byte against the line limit; note a NUL. */
 static void count_line(struct dotreader *d, unsigned char c)
 {
 	if (d->line_len <= d->line_max)

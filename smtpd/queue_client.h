@@ -10,8 +10,8 @@
  *     `data`
  *     `chunk` bytes          (dot-unstuffed, at most QUEUE_CHUNK_MAX)
  *     `end`                  (clean end of data)
- *     `abort` reason         (`bare-lf` `too-big` `line-too-long` `timeout`
- *                             `eof`; no reply)
+ *     `abort` reason         (`bare-lf` `nul` `too-big` `line-too-long`
+ *                             `timeout` `eof`; no reply)
  *     `rset`
  *   queued -> smtpd: `reply` code(u64 200..599) text(printable, <= 400)
  *
