@@ -19,6 +19,8 @@ void children_reap_all_blocking(struct master *m);
 
 /* Relay what session i's pipe holds now (poll said readable). */
 void children_read_log(struct master *m, struct session *s);
+/* The same for the pipe of the session's postern-tlsd. */
+void children_read_tls_log(struct master *m, struct session *s);
 
 /* Once a second: log-rate windows, and SIGKILL for sessions that outlived
  * session_timeout by a grace period (a hung or hostile child). */

@@ -157,6 +157,8 @@ static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
 }
 PATH_KEY(k_tls_cert, tls_cert)
 PATH_KEY(k_tls_key, tls_key)
+PATH_KEY(k_tls_cert2, tls_cert2)
+PATH_KEY(k_tls_key2, tls_key2)
 PATH_KEY(k_queue_dir, queue_dir)
 PATH_KEY(k_empty_dir, empty_dir)
 PATH_KEY(k_libexec_dir, libexec_dir)
@@ -184,6 +186,22 @@ NUM_KEY(k_auth_login_delay_after, auth.login_delay_after, conf_u64, 0, 1000000)
 NUM_KEY(k_auth_delay_max, auth.delay_max, conf_duration, 0, 300)
 NUM_KEY(k_auth_fail_window, auth.fail_window, conf_duration, 1, DAY)
 NUM_KEY(k_queue_minfree, queue.minfree, conf_size, 0, 1ull << 50)
+NUM_KEY(k_tls_handshake_timeout, tls_handshake_timeout, conf_duration, 1, 600)
+NUM_KEY(k_tls_ticket_rotate, tls_ticket_rotate, conf_duration, 0, DAY)
+
+/* tls_min_version = 1.2 | 1.3 (TLS 1.0 and 1.1 are never offered). */
+static int k_tls_min_version(struct conf_parse *p, const char *v, char *err, size_t errcap)
+{
+	if (strcmp(v, "1.2") == 0)
+		p->c->tls_min_version = 12;
+	else if (strcmp(v, "1.3") == 0)
+		p->c->tls_min_version = 13;
+	else {
+		set_err(err, errcap, "tls_min_version must be 1.2 or 1.3");
+		return -1;
+	}
+	return 0;
+}
 
 #define BOOL_KEY(fn, field) \
 static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
@@ -213,6 +231,11 @@ static const struct key_row keys[] = {
 	{ "listen", k_listen, 1 },
 	{ "tls_cert", k_tls_cert, 0 },
 	{ "tls_key", k_tls_key, 0 },
+	{ "tls_cert2", k_tls_cert2, 0 },
+	{ "tls_key2", k_tls_key2, 0 },
+	{ "tls_min_version", k_tls_min_version, 0 },
+	{ "tls_handshake_timeout", k_tls_handshake_timeout, 0 },
+	{ "tls_ticket_rotate", k_tls_ticket_rotate, 0 },
 	{ "queue_dir", k_queue_dir, 0 },
 	{ "empty_dir", k_empty_dir, 0 },
 	{ "libexec_dir", k_libexec_dir, 0 },
@@ -319,6 +342,9 @@ static int set_defaults(struct master_conf *c, const char *dir, char *err, size_
 	c->queue.minfree = 64ull * 1024 * 1024;
 	c->queue.header_check = 1;
 	c->queue.received_ip = 0;
+	c->tls_min_version = 12;
+	c->tls_handshake_timeout = 30;
+	c->tls_ticket_rotate = 3600;
 	for (int r = 0; r < ROLE_COUNT; r++)
 		snprintf(c->user[r], sizeof(c->user[r]), "%s", role_defaults[r]);
 	return 0;
@@ -371,6 +397,16 @@ int conf_load(const char *dir, struct master_conf *c, char *err, size_t errcap)
 		snprintf(err, errcap, "%s:%lu: no listen line: at least one "
 		         "\"listen = ADDR:PORT MODE\" is required", c->file,
 		         count_lines(c->file));
+		return -1;
+	}
+	if ((c->tls_cert2[0] == '\0') != (c->tls_key2[0] == '\0')) {
+		snprintf(err, errcap, "%s: tls_cert2 and tls_key2 go together "
+		         "(a second certificate needs its key)", c->file);
+		return -1;
+	}
+	if (c->tls_ticket_rotate != 0 && c->tls_ticket_rotate < 60) {
+		snprintf(err, errcap, "%s: tls_ticket_rotate must be 0 (no resumption) "
+		         "or at least 60 seconds", c->file);
 		return -1;
 	}
 	if (c->hostname[0] == '\0')

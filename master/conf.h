@@ -61,6 +61,13 @@ struct master_conf {
 	unsigned nlisten;
 	char tls_cert[CONF_PATH_MAX];
 	char tls_key[CONF_PATH_MAX];
+	/* A second certificate and key (e.g. ECDSA beside RSA); "" = none.
+	 * tlsd serves both, OpenSSL picks by what the client supports. */
+	char tls_cert2[CONF_PATH_MAX];
+	char tls_key2[CONF_PATH_MAX];
+	int tls_min_version;		/* 12 or 13 */
+	uint64_t tls_handshake_timeout;	/* seconds, 1..600 */
+	uint64_t tls_ticket_rotate;	/* seconds a ticket key is current; 0 = no resumption */
 	char queue_dir[CONF_PATH_MAX];
 	char empty_dir[CONF_PATH_MAX];
 	char libexec_dir[CONF_PATH_MAX];

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "master.h"
 #include "netstring.h"
+#include "progfd.h"
 #include "tables.h"
 
 #define BACKOFF_MIN_MS 1000u
@@ -59,6 +60,7 @@ void daemon_register(struct master *m, enum daemon_slot slot,
 
 	memset(d, 0, sizeof(*d));
 	d->role = role;
+	d->progfd = -1;
 	d->ctl = -1;
 	d->logfd = -1;
 	snprintf(d->logkey, sizeof(d->logkey), "role=%s", role->name);
@@ -119,21 +121,26 @@ static void child_place_fds(const char *name, const int *src, size_t n)
 		if (dup2(park[i], (int)i) != (int)i)
 			child_fail(name, "dup2");
 	}
-	if (close_range((unsigned)n, ~0U, 0) != 0)
+	/* Close-on-exec rather than closed: the program's descriptor must
+	 * stay open until execveat. */
+	if (close_range((unsigned)n, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		child_fail(name, "close_range");
 }
 
-/* In the child: become the daemon; never returns. */
+/* In the child: become the daemon (exec'd from the descriptor opened and
+ * checked at start, progfd.h); never returns. */
 static void __attribute__((noreturn)) child_exec(const char *name, const int *src,
-                                                 size_t n, const char *path,
-                                                 char **argv)
+                                                 size_t n, int progfd, char **argv)
 {
-	static char *const envp[] = { NULL };
+	/* The program's descriptor may itself sit on 0..n-1: park it too. */
+	int prog = fcntl(progfd, F_DUPFD_CLOEXEC, FD_PARK_MIN);
 
+	if (prog < 0)
+		child_fail(name, "park-fd");
 	child_reset_signals();
 	(void)setsid();
 	child_place_fds(name, src, n);
-	execve(path, argv, envp);
+	progfd_exec(prog, argv);
 	child_fail(name, "execve");
 }
 
@@ -405,6 +412,10 @@ static int spawn(struct master *m, enum daemon_slot slot)
 
 	if (build_args(&a, m, d) != 0)
 		goto fail;
+	step = "program";
+	errno = ENOENT;
+	if (d->progfd < 0)
+		goto fail;
 	step = "descriptors";
 	if (pipe2(logp, O_CLOEXEC) != 0)
 		goto fail;
@@ -422,7 +433,7 @@ static int spawn(struct master *m, enum daemon_slot slot)
 	step = "fork";
 	pid = fork();
 	if (pid == 0)
-		child_exec(d->role->name, src, DAEMON_FD_EXTRA + nextra, a.path, a.argv);
+		child_exec(d->role->name, src, DAEMON_FD_EXTRA + nextra, d->progfd, a.argv);
 	if (pid < 0)
 		goto fail;
 	close(logp[1]);
@@ -441,6 +452,30 @@ fail:
 	}
 	schedule_restart(m, d, 0);
 	return -1;
+}
+
+/* Open the daemons' programs (see daemon.h). */
+int daemons_open_programs(struct master *m, char *err, size_t errcap)
+{
+	for (int i = 0; i < DAEMON_COUNT; i++) {
+		struct daemon *d = &m->daemons[i];
+		char why[2 * CONF_PATH_MAX];
+		int missing = 0;
+
+		if (d->role == NULL)
+			continue;
+		d->progfd = progfd_open(m->conf->libexec_dir, d->role->program, m->ids.root,
+		                        &missing, why, sizeof(why));
+		if (d->progfd >= 0)
+			continue;
+		if (!missing) {
+			snprintf(err, errcap, "%s: libexec_dir: %s", m->conf->file, why);
+			return -1;
+		}
+		log_event("warning", "reason=program-missing role=%s program=%s/%s",
+		          d->role->name, m->conf->libexec_dir, d->role->program);
+	}
+	return 0;
 }
 
 /* Start every registered daemon. */
@@ -506,7 +541,10 @@ static void end_bound_sessions(struct master *m, enum daemon_slot slot, uint64_t
 		struct session *s = m->sessions.v[i];
 
 		if (s->daemon_gen[slot] == gen) {
-			kill(s->pid, SIGTERM);
+			/* smtpd only: a tlsd in front passes its last reply on
+			 * and exits at EOF (children.c). */
+			if (!s->smtpd_done)
+				kill(s->pid, SIGTERM);
 			s->daemon_gen[slot] = 0;
 			ended++;
 		}

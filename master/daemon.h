@@ -94,6 +94,7 @@ struct daemon_frame {
 
 struct daemon {
 	const struct daemon_role *role;	/* NULL: slot not in use */
+	int progfd;			/* its program (progfd.h), or -1 if missing */
 	pid_t pid;			/* 0 while down */
 	int ctl;			/* master's end of the control socket, or -1 */
 	int logfd;			/* read end of the log pipe, or -1 */
@@ -111,6 +112,12 @@ struct daemon {
 /* Put role in slot (before daemons_start_all). */
 void daemon_register(struct master *m, enum daemon_slot slot,
                      const struct daemon_role *role);
+
+/* Open every registered daemon's program once (progfd.h; exec'd by
+ * descriptor from then on).  A missing program is only logged (that
+ * daemon stays down, its sessions see a dead peer); a program that fails
+ * the ownership checks is an error: -1 with the reason in err. */
+int daemons_open_programs(struct master *m, char *err, size_t errcap);
 
 /* Start every registered daemon (at master start). */
 void daemons_start_all(struct master *m);

@@ -137,10 +137,13 @@ static int parse_mode(const char *mode, struct listen_spec *out,
 		}
 		return 0;
 	}
-	if (strcmp(mode, "starttls") == 0 || strcmp(mode, "tls") == 0) {
-		snprintf(err, errcap, "mode %s needs postern-tlsd, which this "
-		         "version does not have yet", mode);
-		return -1;
+	if (strcmp(mode, "starttls") == 0) {
+		out->mode = LISTEN_STARTTLS;
+		return 0;
+	}
+	if (strcmp(mode, "tls") == 0) {
+		out->mode = LISTEN_TLS;
+		return 0;
 	}
 	set_err(err, errcap, "mode must be plain, starttls or tls");
 	return -1;

@@ -6,8 +6,9 @@
  *           address = IPv4-dotted / "[" IPv6 "]"   (numeric only: no DNS)
  *           port = 1..65535, mode = "plain" / "starttls" / "tls"
  * Policy: a plain listener is refused on any address that is not loopback
- * (127.0.0.0/8, ::1), since it would carry passwords in clear; starttls and
- * tls are refused until postern-tlsd exists.
+ * (127.0.0.0/8, ::1), since it would carry passwords in clear; starttls
+ * (RFC 3207, port 587) and tls (RFC 8314 implicit TLS, port 465) are
+ * accepted on any address: postern-tlsd sits in front of postern-smtpd.
  */
 #ifndef POSTERN_MASTER_LISTENADDR_H
 #define POSTERN_MASTER_LISTENADDR_H

@@ -1,6 +1,7 @@
 /*
  * loop.c — the master's poll loop: the signalfd, the listeners (unless
- * paused or closed) and every session's log pipe, plus a one-second tick.
+ * paused or closed), every session's log pipe and, with postern-tlsd in
+ * front, tlsd's log pipe and facts socket, plus a one-second tick.
  *
  * Shutdown (SIGTERM or SIGINT): close the listeners (stop accepting), let
  * the sessions finish for up to shutdown_timeout, then SIGTERM those left,
@@ -28,14 +29,19 @@
 #include "loop.h"
 #include "reload.h"
 #include "signals.h"
+#include "tlsd.h"
 
 #define TICK_MS 1000u
 #define TERM_GRACE_MS 2000u
+
+/* What a session's poll entry is. */
+enum entry_kind { E_SMTPD_LOG, E_TLSD_LOG, E_TLSD_FACTS };
 
 /* The poll set and which session each log entry belongs to. */
 struct pollset {
 	struct pollfd *fds;
 	struct session **owner;		/* NULL for signalfd and listeners */
+	unsigned char *kind;		/* enum entry_kind of an owner entry */
 	int *listener;			/* listener index, or -1 */
 	size_t n;
 	size_t dstart;			/* first daemon entry (daemon.c) */
@@ -57,12 +63,16 @@ static void pollset_build(struct pollset *p, const struct master *m, uint64_t no
 	}
 	for (size_t i = 0; i < m->sessions.n; i++) {
 		struct session *s = m->sessions.v[i];
+		int fd[3] = { s->logfd, s->tls_logfd, s->tls_factsfd };
 
-		if (s->logfd < 0)
-			continue;
-		p->fds[p->n] = (struct pollfd){ s->logfd, POLLIN, 0 };
-		p->owner[p->n] = s;
-		p->listener[p->n++] = -1;
+		for (int k = 0; k < 3; k++) {
+			if (fd[k] < 0)
+				continue;
+			p->fds[p->n] = (struct pollfd){ fd[k], POLLIN, 0 };
+			p->owner[p->n] = s;
+			p->kind[p->n] = (unsigned char)k;
+			p->listener[p->n++] = -1;
+		}
 	}
 	p->dstart = p->n;
 	{
@@ -140,8 +150,13 @@ static void on_ready(struct master *m, const struct pollset *p)
 {
 	/* Log pipes first: the session pointers are valid until reaping. */
 	for (size_t i = 1; i < p->n; i++) {
-		if (p->owner[i] != NULL && p->fds[i].revents != 0)
-			children_read_log(m, p->owner[i]);
+		if (p->owner[i] == NULL || p->fds[i].revents == 0)
+			continue;
+		switch (p->kind[i]) {
+		case E_SMTPD_LOG: children_read_log(m, p->owner[i]); break;
+		case E_TLSD_LOG: children_read_tls_log(m, p->owner[i]); break;
+		case E_TLSD_FACTS: tlsd_read_facts(m, p->owner[i]); break;
+		}
 	}
 	for (size_t i = p->dstart; i < p->n; i++)
 		daemons_on_ready(m, i - p->dstart, p->fds[i].revents);
@@ -155,12 +170,14 @@ static void on_ready(struct master *m, const struct pollset *p)
 /* Allocate the poll set for the most descriptors the loop can have. */
 static void pollset_alloc(struct pollset *p)
 {
-	size_t cap = 1 + CONF_LISTEN_MAX + CONF_CONNECTIONS_HARD_MAX + 2 * DAEMON_COUNT;
+	/* Per session: smtpd's log, tlsd's log, the facts socket. */
+	size_t cap = 1 + CONF_LISTEN_MAX + 3 * CONF_CONNECTIONS_HARD_MAX + 2 * DAEMON_COUNT;
 
 	p->fds = calloc(cap, sizeof(p->fds[0]));
 	p->owner = calloc(cap, sizeof(p->owner[0]));
+	p->kind = calloc(cap, sizeof(p->kind[0]));
 	p->listener = calloc(cap, sizeof(p->listener[0]));
-	if (p->fds == NULL || p->owner == NULL || p->listener == NULL)
+	if (p->fds == NULL || p->owner == NULL || p->kind == NULL || p->listener == NULL)
 		log_fatal("reason=out-of-memory");
 }
 
@@ -200,6 +217,7 @@ int loop_run(struct master *m, struct master_conf *scratch)
 	}
 	free(p.fds);
 	free(p.owner);
+	free(p.kind);
 	free(p.listener);
 	daemons_stop_all(m, TERM_GRACE_MS);
 	log_event("stopped", "status=0");

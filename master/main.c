@@ -103,7 +103,12 @@ static void load(struct master *m, const char *dir)
 
 	if (conf_load(dir, m->conf, err, sizeof(err)) != 0 ||
 	    roles_resolve(m->conf, &m->ids, err, sizeof(err)) != 0 ||
-	    roles_check_paths(m->conf, m->ids.root, err, sizeof(err)) != 0)
+	    roles_check_paths(m->conf, m->ids.root, err, sizeof(err)) != 0 ||
+	    roles_open_programs(m, err, sizeof(err)) != 0)
+		config_error(err);
+	authd_register(m);
+	queued_register(m);
+	if (daemons_open_programs(m, err, sizeof(err)) != 0)
 		config_error(err);
 }
 
@@ -129,8 +134,7 @@ static void prepare(struct master *m)
 	randombytes_buf(m->auth_key, sizeof(m->auth_key));
 	tables_init(&m->tables);
 	(void)tables_refresh(&m->tables, m->conf->dir, m->ids.root, 1);
-	authd_register(m);
-	queued_register(m);
+	ticketkeys_init(&m->tickets);
 }
 
 /* postern -c DIR [-t]: load, check, then serve until SIGTERM. */

@@ -16,6 +16,7 @@
 #include "sessions.h"
 #include "tables.h"
 #include "ticket.h"
+#include "ticketkeys.h"
 
 /* Numeric ids of the role users, resolved once at start (getpwnam opens
  * files, which no child may do). */
@@ -48,6 +49,12 @@ struct master {
 	struct daemon daemons[DAEMON_COUNT];
 	unsigned char auth_key[TICKET_KEY_LEN];
 	struct tables tables;
+	/* The per-connection programs, opened and checked once at start
+	 * (progfd.h) and exec'd by descriptor; prog_tlsd is -1 when no
+	 * listener is starttls or tls. */
+	int prog_smtpd, prog_tlsd;
+	/* TLS 1.3 session-ticket keys (ticketkeys.h; master and tlsd only). */
+	struct ticket_keyring tickets;
 };
 
 /* Milliseconds on CLOCK_MONOTONIC. */

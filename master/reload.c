@@ -4,8 +4,10 @@
  * Reloadable (applied to sessions started after the reload): hostname,
  * message_size_max, recipients_max, connections_max,
  * connections_per_ip_max, idle_timeout, session_timeout, shutdown_timeout,
- * log_lines_per_second, tls_cert, tls_key (read per connection once
- * postern-tlsd exists).  Not reloadable — the listeners are bound, the
+ * log_lines_per_second, and the tls_* keys (tls_cert, tls_key, tls_cert2,
+ * tls_key2, tls_min_version, tls_handshake_timeout, tls_ticket_rotate):
+ * postern-tlsd is exec'd per connection and loads the certificates then,
+ * so a renewed certificate takes effect without dropping any session.  Not reloadable — the listeners are bound, the
  * users resolved and the directories checked at start: listen, queue_dir,
  * empty_dir, libexec_dir, the user_* keys and the auth_* keys (postern-authd
  * gets them in its argv).  A change to one of those is
@@ -94,6 +96,15 @@ static void apply(struct master_conf *cur, const struct master_conf *new, char *
 	apply_str(cur->hostname, new->hostname, sizeof(cur->hostname), "hostname", list);
 	apply_str(cur->tls_cert, new->tls_cert, sizeof(cur->tls_cert), "tls_cert", list);
 	apply_str(cur->tls_key, new->tls_key, sizeof(cur->tls_key), "tls_key", list);
+	apply_str(cur->tls_cert2, new->tls_cert2, sizeof(cur->tls_cert2), "tls_cert2", list);
+	apply_str(cur->tls_key2, new->tls_key2, sizeof(cur->tls_key2), "tls_key2", list);
+	if (cur->tls_min_version != new->tls_min_version) {
+		cur->tls_min_version = new->tls_min_version;
+		list_add(list, "tls_min_version");
+	}
+	apply_u64(&cur->tls_handshake_timeout, new->tls_handshake_timeout,
+	          "tls_handshake_timeout", list);
+	apply_u64(&cur->tls_ticket_rotate, new->tls_ticket_rotate, "tls_ticket_rotate", list);
 	apply_u64(&cur->message_size_max, new->message_size_max, "message_size_max", list);
 	apply_u64(&cur->recipients_max, new->recipients_max, "recipients_max", list);
 	apply_u64(&cur->connections_max, new->connections_max, "connections_max", list);

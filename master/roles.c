@@ -5,7 +5,8 @@
  * Why the checks: every per-connection program is exec'd as root and chroots
  * into empty_dir before dropping privileges, so a writable or non-empty
  * chroot, or a program file someone else can write, would hand root or the
- * sandbox away.  Process: postern (master), at start.  Failure policy: any
+ * sandbox away.  The programs are opened once here (progfd.h) and exec'd
+ * by descriptor, so the file checked is the file run.  Process: postern (master), at start.  Failure policy: any
  * problem is fatal with a reason naming the user or path.
  */
 #include <dirent.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "progfd.h"
 #include "roles.h"
 
 /* Resolve the role users (see roles.h). */
@@ -94,39 +96,6 @@ static int check_empty_dir(const struct master_conf *c, int root,
 	return -1;
 }
 
-/* Check libexec_dir/postern-smtpd, which the master execs as root. */
-static int check_program(const struct master_conf *c, int root,
-                         char *err, size_t errcap)
-{
-	char path[CONF_PATH_MAX + 32];
-	struct stat st;
-	const char *why = NULL;
-
-	snprintf(path, sizeof(path), "%s/postern-smtpd", c->libexec_dir);
-	if (stat(path, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (access(path, X_OK) != 0)
-		why = "not executable";
-	else if (root && (st.st_mode & (S_IWGRP | S_IWOTH)))
-		why = "writable by group or other, yet run as root";
-	if (why != NULL) {
-		snprintf(err, errcap, "%s: libexec_dir: %s: %s", c->file, path, why);
-		return -1;
-	}
-	if (root && st.st_uid != 0) {
-		struct logline l;
-
-		ll_begin(&l, "warning");
-		ll_str(&l, "reason", "program-not-root-owned");
-		ll_str(&l, "path", path);
-		ll_u64(&l, "uid", st.st_uid);
-		ll_emit(&l);
-	}
-	return 0;
-}
-
 /* As root: DIR and postern.conf must be root's and not writable by group
  * or other, since whoever can change the file chooses what root execs. */
 static int check_conf_owner(const struct master_conf *c, int root,
@@ -160,5 +129,42 @@ int roles_check_paths(const struct master_conf *c, int root,
 	if (check_conf_owner(c, root, err, errcap) != 0 ||
 	    check_empty_dir(c, root, err, errcap) != 0)
 		return -1;
-	return check_program(c, root, err, errcap);
+	return 0;
+}
+
+/* 1 if any listener puts postern-tlsd in front. */
+static int needs_tlsd(const struct master_conf *c)
+{
+	for (unsigned i = 0; i < c->nlisten; i++) {
+		if (c->listen[i].mode != LISTEN_PLAIN)
+			return 1;
+	}
+	return 0;
+}
+
+/* Open one per-connection program; "FILE: libexec_dir: reason" on error. */
+static int open_one(const struct master_conf *c, const char *name, int root,
+                    char *err, size_t errcap)
+{
+	char why[2 * CONF_PATH_MAX];
+	int fd = progfd_open(c->libexec_dir, name, root, NULL, why, sizeof(why));
+
+	if (fd < 0)
+		snprintf(err, errcap, "%s: libexec_dir: %s", c->file, why);
+	return fd;
+}
+
+/* Open the per-connection programs (see roles.h). */
+int roles_open_programs(struct master *m, char *err, size_t errcap)
+{
+	m->prog_smtpd = open_one(m->conf, "postern-smtpd", m->ids.root, err, errcap);
+	if (m->prog_smtpd < 0)
+		return -1;
+	m->prog_tlsd = -1;
+	if (needs_tlsd(m->conf)) {
+		m->prog_tlsd = open_one(m->conf, "postern-tlsd", m->ids.root, err, errcap);
+		if (m->prog_tlsd < 0)
+			return -1;
+	}
+	return 0;
 }

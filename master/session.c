@@ -1,14 +1,19 @@
 /*
- * session.c — spawning postern-smtpd for one accepted connection.
+ * session.c — spawning postern-smtpd (and, on starttls and tls listeners,
+ * postern-tlsd in front of it, master/tlsd.c) for one accepted connection.
  *
  * Process: postern (master, root); the code after fork runs in the child
- * until execve.  The child is exec'd as root with:
- *   fd 0  the client's TCP socket (plain listener; non-blocking)
- *   fd 1  /dev/null (no post-TLS pair on a plain listener)
+ * until execveat.  postern-smtpd is exec'd as root with:
+ *   fd 0  the client's TCP socket (plain listener; non-blocking); on a
+ *         starttls listener the pre-TLS pair to tlsd; on tls /dev/null
+ *   fd 1  /dev/null on a plain listener, else the post-TLS pair to tlsd
  *   fd 2  write end of a new log pipe; the master relays it (logrelay.c)
- *   fd 3  /dev/null (no tlsd control fd on a plain listener)
+ *   fd 3  /dev/null on a plain listener, else the control pair to tlsd
  *   fd 4  one end of a new SOCK_SEQPACKET socketpair (auth channel)
  *   fd 5  one end of another (queue channel)
+ * (postern-tlsd's own layout and argv: master/tlsd.c, lib/fds.h).  Both
+ * are exec'd from the descriptors opened and checked at start (progfd.h),
+ * never by path.
  * and nothing else (close_range), an empty environment (no LD_*, nothing
  * inherited from whoever started the master), a default signal mask and
  * dispositions, its own session (setsid: a Ctrl-C on the master's terminal
@@ -39,7 +44,9 @@
 
 #include "fds.h"
 #include "log.h"
+#include "progfd.h"
 #include "session.h"
+#include "tlsd.h"
 
 #define NUM_MAX 24
 #define ARGV_MAX 28
@@ -48,7 +55,6 @@
 
 /* The strings of one child's command line. */
 struct spawn_args {
-	char path[CONF_PATH_MAX + 32];
 	char port[NUM_MAX], size[NUM_MAX], rcpts[NUM_MAX], idle[NUM_MAX];
 	char total[NUM_MAX], uid[NUM_MAX], gid[NUM_MAX];
 	char *argv[ARGV_MAX];
@@ -66,10 +72,7 @@ static int build_args(struct spawn_args *a, const struct master *m,
 {
 	const struct master_conf *c = m->conf;
 	size_t i = 0;
-	int n = snprintf(a->path, sizeof(a->path), "%s/postern-smtpd", c->libexec_dir);
 
-	if (n < 0 || (size_t)n >= sizeof(a->path))
-		return -1;
 	num(a->port, s->port);
 	num(a->size, c->message_size_max);
 	num(a->rcpts, c->recipients_max);
@@ -138,20 +141,26 @@ static void child_place_fds(const int src[SMTPD_FD_COUNT])
 		if (dup2(park[i], i) != i)	/* dup2 clears FD_CLOEXEC on i */
 			child_fail("dup2");
 	}
-	if (close_range(SMTPD_FD_COUNT, ~0U, 0) != 0)
+	/* Close-on-exec rather than closed: the program's descriptor must
+	 * stay open until execveat. */
+	if (close_range(SMTPD_FD_COUNT, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		child_fail("close_range");
 }
 
-/* In the child: become postern-smtpd; never returns. */
+/* In the child: become the program of progfd (postern-smtpd or
+ * postern-tlsd; both use six descriptors); never returns. */
 static void __attribute__((noreturn)) child_exec(const int src[SMTPD_FD_COUNT],
-                                                 struct spawn_args *a)
+                                                 int progfd, char *const argv[])
 {
-	static char *const envp[] = { NULL };
+	/* The program's descriptor may itself sit on 0..5: park it too. */
+	int prog = fcntl(progfd, F_DUPFD_CLOEXEC, FD_PARK_MIN);
 
+	if (prog < 0)
+		child_fail("park-fd");
 	child_reset_signals();
 	(void)setsid();
 	child_place_fds(src);
-	execve(a->path, a->argv, envp);
+	progfd_exec(prog, argv);
 	child_fail("execve");
 }
 
@@ -213,6 +222,18 @@ fail_log:
 	return -1;
 }
 
+/* Undo make_fds (nothing was started). */
+static void close_spawn_fds(const int src[SMTPD_FD_COUNT], int logread,
+                            const int ends[DAEMON_COUNT])
+{
+	close(src[SMTPD_FD_LOG]);
+	close(src[SMTPD_FD_AUTH]);
+	close(src[SMTPD_FD_QUEUE]);
+	close(logread);
+	for (int i = 0; i < DAEMON_COUNT; i++)
+		close(ends[i]);
+}
+
 /* Log the start of session s. */
 static void log_connect(const struct session *s, const struct listen_spec *l)
 {
@@ -223,16 +244,42 @@ static void log_connect(const struct session *s, const struct listen_spec *l)
 	ll_str(&ll, "ip", s->ip);
 	ll_u64(&ll, "port", s->port);
 	ll_str(&ll, "listen", l->text);
+	ll_str(&ll, "mode", listen_mode_name(l->mode));
 	ll_i64(&ll, "pid", s->pid);
+	if (s->tls_pid > 0)
+		ll_i64(&ll, "tlsd_pid", s->tls_pid);
 	ll_emit(&ll);
 }
 
-/* Spawn postern-smtpd for client (see session.h). */
+_Static_assert((int)TLSD_FD_COUNT == (int)SMTPD_FD_COUNT,
+               "child_place_fds places six descriptors for both programs");
+
+/* Fork postern-tlsd for s from t; its pid, or -1. */
+static pid_t fork_tlsd(struct master *m, struct session *s, struct tlsd_spawn *t)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child_exec(t->src, m->prog_tlsd, t->argv);
+	if (pid > 0) {
+		s->tls_pid = pid;
+		s->tls_logfd = t->logread;
+		s->tls_factsfd = t->facts;
+		snprintf(s->tls_logkey, sizeof(s->tls_logkey), "session=%s role=tlsd", s->id);
+		logrelay_init(&s->tls_relay);
+	}
+	return pid;
+}
+
+/* Spawn postern-smtpd, behind postern-tlsd on TLS listeners (see
+ * session.h). */
 int session_spawn(struct master *m, int client, const struct sockaddr_storage *peer,
                   const struct listen_spec *l)
 {
-	struct spawn_args a;
+	static struct spawn_args a;
+	static struct tlsd_spawn t;
 	int src[SMTPD_FD_COUNT], logread = -1, ends[DAEMON_COUNT];
+	int tls = l->mode != LISTEN_PLAIN;
 	struct session *s = sessions_add(&m->sessions);
 	const char *step = "session-table";
 	int err = ENOMEM;
@@ -246,23 +293,53 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
 	err = ENAMETOOLONG;
 	if (build_args(&a, m, s, l) != 0)
 		goto fail;
+	step = "program";
+	err = ENOENT;
+	if (tls && m->prog_tlsd < 0)
+		goto fail;
 	step = "descriptors";
 	if (make_fds(m, client, src, &logread, ends) != 0) {
 		err = errno;
 		goto fail;
 	}
+	if (tls && tlsd_prepare(m, s, l, client, src, &t) != 0) {
+		err = errno;
+		close_spawn_fds(src, logread, ends);
+		goto fail;
+	}
+	step = "fork";
+	if (tls && fork_tlsd(m, s, &t) < 0) {
+		err = errno;
+		tlsd_abandon(&t);
+		close_spawn_fds(src, logread, ends);
+		goto fail;
+	}
 	s->pid = fork();
 	if (s->pid == 0)
-		child_exec(src, &a);
+		child_exec(src, m->prog_smtpd, a.argv);
 	err = errno;
 	close(src[SMTPD_FD_LOG]);
 	close(src[SMTPD_FD_AUTH]);
 	close(src[SMTPD_FD_QUEUE]);
-	step = "fork";
+	if (tls)
+		tlsd_close_child_ends(&t);
 	if (s->pid < 0) {
 		for (int i = 0; i < DAEMON_COUNT; i++)
 			close(ends[i]);
 		close(logread);
+		if (tls) {
+			/* tlsd is running without its smtpd: end it; the
+			 * session stays until it is reaped. */
+			kill(s->tls_pid, SIGKILL);
+			s->killed = 1;
+			s->smtpd_done = 1;
+			s->smtpd_ended_ms = now_ms();
+			s->started_ms = now_ms();
+			close(client);
+			log_event("error", "reason=spawn-failed step=fork error=%s",
+			          strerrorname_np(err) ? strerrorname_np(err) : "unknown");
+			return -1;
+		}
 		goto fail;
 	}
 	close(client);

@@ -6,6 +6,7 @@
  * Process: postern (master).  Failure policy: a full table or a failed
  * allocation makes sessions_add return NULL; nothing here aborts.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ struct session *sessions_add(struct session_table *t)
 	if (s == NULL)
 		return NULL;
 	s->logfd = -1;
+	s->tls_logfd = -1;
+	s->tls_factsfd = -1;
 	t->v[t->n++] = s;
 	return s;
 }
@@ -48,14 +51,28 @@ void sessions_remove(struct session_table *t, struct session *s)
 	}
 }
 
-/* The session whose child is pid, or NULL. */
+/* The session whose smtpd or tlsd is pid, or NULL.  A reaped member is
+ * skipped: its pid may already belong to a new child. */
 struct session *sessions_by_pid(const struct session_table *t, pid_t pid)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->v[i]->pid == pid)
+		const struct session *s = t->v[i];
+
+		if ((s->pid == pid && !s->smtpd_done) ||
+		    (s->tls_pid > 0 && s->tls_pid == pid && !s->tls_done))
 			return t->v[i];
 	}
 	return NULL;
+}
+
+/* Signal the members of s that are still ours to signal (a reaped pid
+ * may have been reused; pid 0 would be our own process group). */
+void sessions_kill(struct session *s, int sig)
+{
+	if (s->pid > 0 && !s->smtpd_done)
+		kill(s->pid, sig);
+	if (s->tls_pid > 0 && !s->tls_done)
+		kill(s->tls_pid, sig);
 }
 
 /* 1 if a and b hold the same IP address (ports are ignored). */

@@ -36,6 +36,19 @@ struct session {
 	 * channel was handed to, 0 for none.  When that instance dies the
 	 * session is ended. */
 	uint64_t daemon_gen[SESSION_DAEMONS_MAX];
+	/* postern-tlsd in front of postern-smtpd (starttls and tls
+	 * listeners; master/tlsd.c).  The session ends when both are
+	 * reaped (master/children.c). */
+	pid_t tls_pid;			/* 0: no tlsd (plain listener) */
+	int tls_logfd;			/* read end of tlsd's log pipe; -1 at EOF */
+	int tls_factsfd;		/* master's end of the facts socket, or -1 */
+	int tls_facts;			/* a valid `tls` frame arrived */
+	char tls_logkey[RANDID_LEN + 24];	/* "session=ID role=tlsd" */
+	struct logrelay tls_relay;
+	int smtpd_done, tls_done;	/* reaped */
+	int tls_killed;			/* tlsd sent SIGKILL after smtpd ended */
+	int smtpd_status;		/* wait status of postern-smtpd */
+	uint64_t smtpd_ended_ms;	/* when smtpd was reaped (tlsd's grace) */
 };
 
 struct session_table {
@@ -49,8 +62,11 @@ int sessions_init(struct session_table *t);
 struct session *sessions_add(struct session_table *t);
 /* Forget s (it must be in the table) and free it. */
 void sessions_remove(struct session_table *t, struct session *s);
-/* The session whose child is pid, or NULL. */
+/* The session whose postern-smtpd or postern-tlsd is pid (not yet
+ * reaped), or NULL. */
 struct session *sessions_by_pid(const struct session_table *t, pid_t pid);
+/* Send sig to s's processes that are not reaped yet. */
+void sessions_kill(struct session *s, int sig);
 /* Number of sessions whose client address equals peer's address. */
 size_t sessions_count_ip(const struct session_table *t,
                          const struct sockaddr_storage *peer);

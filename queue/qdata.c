@@ -165,6 +165,8 @@ static enum qs_result place(struct queued *d, struct qsession *s, struct qreply 
 	t.hostname = d->conf.hostname;
 	t.qid = s->c.id;
 	t.mode = s->mode;
+	t.tls_version = s->tls_version[0] ? s->tls_version : NULL;
+	t.tls_cipher = s->tls_cipher;
 	t.ip = d->conf.received_ip ? s->ip : NULL;
 	t.now = time(NULL);
 	t.need_message_id = hdrscan_fields(&s->h, "Message-ID", NULL, NULL, scratch, 0) <= 0;

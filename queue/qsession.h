@@ -45,6 +45,7 @@
 #include "hdrscan.h"
 #include "queued.h"
 #include "randid.h"
+#include "tlsfacts.h"
 
 #define QS_TEXT_MAX 400
 #define QS_CHUNK_MAX 32768
@@ -61,6 +62,10 @@ struct qsession {
 	unsigned port;
 	char listener[QS_LISTENER_MAX];
 	char mode[QS_MODE_MAX];
+	/* TLS facts the master forwarded from postern-tlsd (`tls` control
+	 * frame); empty: none (plain listener, or no handshake yet). */
+	char tls_version[TLS_VERSION_MAX + 1];
+	char tls_cipher[TLS_CIPHER_MAX + 1];
 	int64_t deadline_ms;
 
 	enum qs_state state;

@@ -149,6 +149,27 @@ static int switch_table(struct server *sv, struct frame_reader *fr, int fd)
 	return 0;
 }
 
+/* The `tls` frame: the TLS facts of a session, for its Received: line.
+ * A session already gone is no error (it may have ended meanwhile). */
+static int set_tls(struct server *sv, struct frame_reader *fr)
+{
+	char id[RANDID_LEN + 1], version[TLS_VERSION_MAX + 1], cipher[TLS_CIPHER_MAX + 1];
+
+	if (fr_str(fr, id, sizeof id) < 0 || fr_str(fr, version, sizeof version) < 0 ||
+	    fr_str(fr, cipher, sizeof cipher) < 0 || fr_end(fr) < 0 ||
+	    !tlsfacts_version_ok(version) || !tlsfacts_cipher_ok(cipher))
+		return -1;
+	for (size_t i = 0; i < sv->n; i++) {
+		struct qsession *s = &sv->s[i];
+
+		if (s->fd >= 0 && strcmp(s->id, id) == 0) {
+			memcpy(s->tls_version, version, sizeof version);
+			memcpy(s->tls_cipher, cipher, sizeof cipher);
+		}
+	}
+	return 0;
+}
+
 /* One frame from the master; -1 ends queued. */
 static int control_frame(struct server *sv)
 {
@@ -177,6 +198,8 @@ static int control_frame(struct server *sv)
 	} else if (fr_is(&fr, "table") == 1 && nfds == 1) {
 		rc = switch_table(sv, &fr, fd);
 		fd = -1;
+	} else if (fr_is(&fr, "tls") == 1 && nfds == 0) {
+		rc = set_tls(sv, &fr);
 	} else if (fr_is(&fr, "session") == 1 && nfds == 1) {
 		rc = adopt_session(sv, &fr, fd);
 		if (rc == 0)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tlsfacts.h"
 #include "trusted.h"
 
 /* RFC 5322 §3.3 date-time in local time. */
@@ -22,19 +23,26 @@ static size_t rfc5322_date(char *out, size_t cap, time_t now)
 /* Build the block (see trusted.h). */
 size_t trusted_block(char *out, size_t cap, const struct trusted_in *t)
 {
-	char date[64];
-	const char *with = strcmp(t->mode, "plain") == 0 ? "ESMTPA" : "ESMTPSA";
+	char date[64], tls[TLS_VERSION_MAX + TLS_CIPHER_MAX + 40] = "";
+	int secure = t->tls_version != NULL && t->tls_cipher != NULL;
+	const char *with = secure ? "ESMTPSA" : "ESMTPA";
 	size_t len = 0;
 	int n;
 
 	if (rfc5322_date(date, sizeof date, t->now) == 0)
 		return 0;
+	/* Both are tokens checked when the `tls` frame arrived. */
+	if (secure && (!tlsfacts_version_ok(t->tls_version) || !tlsfacts_cipher_ok(t->tls_cipher)))
+		return 0;
+	if (secure)
+		snprintf(tls, sizeof tls, "\r\n\t(using %s with cipher %s)", t->tls_version,
+		         t->tls_cipher);
 	if (t->ip != NULL)
-		n = snprintf(out, cap, "Received: from [%s]\r\n\tby %s (postern) with %s id %s;\r\n"
-		             "\t%s\r\n", t->ip, t->hostname, with, t->qid, date);
+		n = snprintf(out, cap, "Received: from [%s]\r\n\tby %s (postern) with %s id %s%s;\r\n"
+		             "\t%s\r\n", t->ip, t->hostname, with, t->qid, tls, date);
 	else
-		n = snprintf(out, cap, "Received: by %s (postern) with %s id %s;\r\n\t%s\r\n",
-		             t->hostname, with, t->qid, date);
+		n = snprintf(out, cap, "Received: by %s (postern) with %s id %s%s;\r\n\t%s\r\n",
+		             t->hostname, with, t->qid, tls, date);
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	len = (size_t)n;

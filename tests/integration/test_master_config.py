@@ -87,11 +87,28 @@ def test_plain_on_ipv6_loopback_ok(tmp_path, setup_dir):
 
 
 @pytest.mark.parametrize("mode", ["starttls", "tls"])
-def test_tls_modes_not_yet(tmp_path, setup_dir, mode):
+def test_tls_modes_accepted_anywhere(tmp_path, setup_dir, mode):
+    # postern-tlsd sits in front: starttls and tls may listen off loopback.
     rc, err = conf_error(tmp_path, setup_dir,
                          listen="listen = 0.0.0.0:%d %s" % (free_port(), mode))
-    assert_error_at(rc, err, line_of(tmp_path, "listen ="),
-                    r"mode %s needs postern-tlsd, which this version does not have yet" % mode)
+    assert rc == 0, err
+
+
+@pytest.mark.parametrize("line,reason", [
+    ("tls_min_version = 1.1", r"tls_min_version must be 1.2 or 1.3"),
+    ("tls_handshake_timeout = 0", r"."),
+    ("tls_handshake_timeout = 11m", r"."),
+    ("tls_ticket_rotate = 30s", r"at least 60 seconds"),
+])
+def test_bad_tls_keys(tmp_path, setup_dir, line, reason):
+    rc, err = conf_error(tmp_path, setup_dir, [line])
+    assert rc == 1, err
+    assert re.search(reason, err), err
+
+
+def test_second_certificate_needs_its_key(tmp_path, setup_dir):
+    rc, err = conf_error(tmp_path, setup_dir, ["tls_cert2 = /etc/ssl/x.pem"])
+    assert rc == 1 and "tls_cert2 and tls_key2 go together" in err, err
 
 
 @pytest.mark.parametrize("value", ["127.0.0.1:0 plain", "127.0.0.1:70000 plain",
