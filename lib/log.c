@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "log.h"
 
 static const char trunc_tail[] = " truncated=1";
@@ -139,40 +140,25 @@ void ll_bytes(struct logline *l, const char *key, const void *p, size_t n)
 	ll_esc(l, p, n);
 }
 
-/* Decimal digits of v into out[20]; returns the count. */
-static size_t u64_dec(char out[20], uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* Append " key=N" for an unsigned number. */
 void ll_u64(struct logline *l, const char *key, uint64_t v)
 {
-	char d[20];
+	char d[U64_DEC_MAX];
 
 	ll_key(l, key);
-	ll_raw(l, d, u64_dec(d, v));
+	ll_raw(l, d, u64_to_dec(d, sizeof d, v));
 }
 
 /* Append " key=N" for a signed number (INT64_MIN included). */
 void ll_i64(struct logline *l, const char *key, int64_t v)
 {
-	char d[20];
+	char d[U64_DEC_MAX];
 	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
 	ll_key(l, key);
 	if (v < 0)
 		ll_raw(l, "-", 1);
-	ll_raw(l, d, u64_dec(d, mag));
+	ll_raw(l, d, u64_to_dec(d, sizeof d, mag));
 }
 
 /* Finish the line and write it to fd 2 in one write(2). */

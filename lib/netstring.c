@@ -12,29 +12,15 @@
  */
 #include <string.h>
 
+#include "decimal.h"
 #include "netstring.h"
-
-/* Decimal digits of v (at least one) written into out[20]; returns count. */
-static size_t u64_dec(char out[20], uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
 
 /* Number of decimal digits of v. */
 static size_t dec_width(uint64_t v)
 {
-	char tmp[20];
+	char tmp[U64_DEC_MAX];
 
-	return u64_dec(tmp, v);
+	return u64_to_dec(tmp, sizeof tmp, v);
 }
 
 /* Read the length prefix "<digits>:"; NS_OK sets *n and *hdr (bytes up to
@@ -230,13 +216,13 @@ void fw_init(struct frame_writer *w, unsigned char *buf, size_t cap)
 /* Append one field "<n>:<bytes>,". */
 void fw_bytes(struct frame_writer *w, const void *p, size_t n)
 {
-	char dig[20];
+	char dig[U64_DEC_MAX];
 	size_t dl, room, need;
 	unsigned char *out;
 
 	if (w->failed)
 		return;
-	dl = u64_dec(dig, n);
+	dl = u64_to_dec(dig, sizeof dig, n);
 	/* Free bytes after the payload so far, keeping one for the outer ','. */
 	room = w->cap - fw_reserve(w) - 1 - w->len;
 	if (n > room || dl + 2 > room - n) {
@@ -262,8 +248,8 @@ void fw_str(struct frame_writer *w, const char *s)
 /* Append a decimal number as one field. */
 void fw_u64(struct frame_writer *w, uint64_t v)
 {
-	char dig[20];
-	size_t n = u64_dec(dig, v);
+	char dig[U64_DEC_MAX];
+	size_t n = u64_to_dec(dig, sizeof dig, v);
 
 	fw_bytes(w, dig, n);
 }
@@ -271,14 +257,14 @@ void fw_u64(struct frame_writer *w, uint64_t v)
 /* Put the outer header right before the payload; returns the frame. */
 const unsigned char *fw_finish(struct frame_writer *w, size_t *n)
 {
-	char dig[20];
+	char dig[U64_DEC_MAX];
 	size_t res, dl, start;
 
 	*n = 0;
 	if (w->failed)
 		return NULL;
 	res = fw_reserve(w);
-	dl = u64_dec(dig, w->len);
+	dl = u64_to_dec(dig, sizeof dig, w->len);
 	/* dl < res because len < cap; the header ends exactly at the payload. */
 	start = res - (dl + 1);
 	memcpy(w->buf + start, dig, dl);

@@ -58,6 +58,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#include "decimal.h"
 #include "log.h"
 #include "sandbox.h"
 #include "sandbox_probe.h"
@@ -245,8 +246,8 @@ static void trap_append(char *buf, size_t *len, size_t cap, const char *s)
 static void trap_handler(int sig, siginfo_t *si, void *uc)
 {
 	char line[LOG_LINE_MAX];
-	char num[24];
-	size_t len = trap_prefix.len, n = sizeof num;
+	char num[U64_DEC_MAX + 1];
+	size_t len = trap_prefix.len;
 	unsigned nr = (unsigned)si->si_syscall;
 
 	(void)sig;
@@ -255,13 +256,9 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
 	trap_append(line, &len, sizeof line - 1, " syscall=");
 	trap_append(line, &len, sizeof line - 1,
 		    nr < TRAP_NAMES && trap_names[nr][0] ? trap_names[nr] : "?");
-	num[--n] = '\0';
-	do {
-		num[--n] = (char)('0' + nr % 10);
-		nr /= 10;
-	} while (nr && n > 0);
+	num[u64_to_dec(num, U64_DEC_MAX, nr)] = '\0';
 	trap_append(line, &len, sizeof line - 1, " nr=");
-	trap_append(line, &len, sizeof line - 1, num + n);
+	trap_append(line, &len, sizeof line - 1, num);
 	line[len++] = '\n';
 	if (write(STDERR_FILENO, line, len) < 0) {
 		/* nothing left to report it to */

@@ -12,6 +12,7 @@
  */
 #include "commands.h"
 
+#include "decimal.h"
 #include "reply.h"
 #include "session.h"
 
@@ -78,20 +79,13 @@ static void ext(struct session *s, const char *kw, int more)
 
 void cmd_ehlo(struct session *s, const char *arg, size_t n)
 {
-	char size[32] = "SIZE ";
-	char digits[21];
-	size_t d = 0, len = 5;
-	uint64_t v = s->args->size_max;
+	char size[5 + U64_DEC_MAX + 1] = "SIZE ";
+	size_t len = 5;
 	int auth = cmd_auth_allowed(s), starttls = cmd_starttls_allowed(s);
 
 	if (hello(s, arg, n, 1) < 0)
 		return;
-	do {
-		digits[d++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	while (d > 0)
-		size[len++] = digits[--d];
+	len += u64_to_dec(size + len, U64_DEC_MAX, s->args->size_max);
 	size[len] = '\0';
 	ext(s, s->args->hostname, 1);
 	ext(s, "PIPELINING", 1);

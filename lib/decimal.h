@@ -1,0 +1,19 @@
+/*
+ * decimal.h — unsigned numbers as decimal digits, for log lines,
+ * netstring lengths and SMTP replies.  Pure, no allocation, no locale,
+ * async-signal-safe (the sandbox's SIGSYS reporter uses it).
+ */
+#ifndef POSTERN_DECIMAL_H
+#define POSTERN_DECIMAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define U64_DEC_MAX 20	/* digits of UINT64_MAX */
+
+/* Write the decimal digits of v (at least one; no sign, no NUL) into
+ * out[0..cap); returns their count, or 0 with nothing written if they do
+ * not fit. */
+size_t u64_to_dec(char *out, size_t cap, uint64_t v);
+
+#endif
