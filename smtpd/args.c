@@ -6,6 +6,8 @@
  */
 #include "args.h"
 
+#include "hostname.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -29,33 +31,6 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/* 1 if c may appear in a host name label. */
-static int is_ldh(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-';
-}
-
-int args_is_hostname(const char *s, size_t n)
-{
-	size_t i, label = 0;
-
-	if (n == 0 || n > ARGS_HOST_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!is_ldh(c) || (label == 0 && c == '-') || ++label > 63)
-			return 0;
-	}
-	return label > 0 && s[n - 1] != '-';
 }
 
 /* Copy s into out[cap] if it fits and is made of printable non-blank
@@ -89,7 +64,7 @@ static int apply(struct smtpd_args *a, char opt, const char *v)
 		else return -1;
 		return 0;
 	case 'h':
-		if (!args_is_hostname(v, strlen(v)))
+		if (!hostname_valid(v, strlen(v)))
 			return -1;
 		return copy_token(v, a->hostname, sizeof a->hostname);
 	case 'a':

@@ -19,8 +19,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hostname.h"
+
 #define ARGS_SESSION_MAX 64
-#define ARGS_HOST_MAX 253
+#define ARGS_HOST_MAX HOSTNAME_MAX
 #define ARGS_IP_MAX 45
 #define ARGS_ROOT_MAX 1024
 
@@ -47,9 +49,5 @@ int args_parse(int argc, char *const argv[], struct smtpd_args *a, const char **
 
 /* Name of a mode for log lines. */
 const char *args_mode_name(enum listen_mode m);
-
-/* 1 if s[0..n) is an RFC 1035 host name (letters, digits, '-', dots,
- * labels of 1..63 octets, no leading/trailing '-'); shared with EHLO. */
-int args_is_hostname(const char *s, size_t n);
 
 #endif

@@ -13,6 +13,7 @@
 #include "commands.h"
 
 #include "decimal.h"
+#include "hostname.h"
 #include "reply.h"
 #include "session.h"
 
@@ -55,7 +56,7 @@ static int helo_arg_ok(const char *arg, size_t n)
 	for (i = 0; i < n; i++)
 		if (name[i] == '_')
 			name[i] = 'x';
-	return args_is_hostname(name, n);
+	return hostname_valid(name, n);
 }
 
 /* Shared by EHLO and HELO: validate, reset, enter READY.  0 if ok. */
