@@ -11,6 +11,8 @@
  * as sent.  Promises checked: a reply code is 2xx..5xx with printable text
  * of at most 400 bytes; 354 only after `data`; after QR_CLOSE or at the end
  * the session is reset and tmp/ is empty again (nothing partial stays).
+ * The queue directory (/tmp/fuzz-queue.XXXXXX) is removed at exit; a
+ * crash (abort) leaves it, next to the crash input.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -83,6 +85,22 @@ static size_t entries(const char *sub, int clean)
 	return n;
 }
 
+/* Remove the queue directory (atexit: libFuzzer exits normally at the end
+ * of a run). */
+static void cleanup(void)
+{
+	static const char *subs[] = { "tmp", "new", "cur", "env", "state", "hold" };
+	char p[128];
+
+	qdir_close(&d.q);
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		(void)entries(subs[i], 1);
+		snprintf(p, sizeof p, "%s/%s", qpath, subs[i]);
+		(void)rmdir(p);
+	}
+	(void)rmdir(qpath);
+}
+
 /* Rewrite a `mail` payload whose ticket starts with '+' (see the header):
  * "4:mail," + the netstring of a valid ticket + the other fields as sent. */
 static const unsigned char *fix_mail(const unsigned char *p, size_t n, size_t *outn,
@@ -123,8 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	int after_data = 0;
 
-	if (qpath[0] == '\0')
+	if (qpath[0] == '\0') {
 		setup();
+		check(atexit(cleanup) == 0);
+	}
 	qsession_init(&s, -1);
 	memcpy(s.id, sid, sizeof sid);
 	snprintf(s.ip, sizeof s.ip, "192.0.2.7");
@@ -145,8 +165,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		after_data = qn >= 7 && memcmp(q, "4:data,", 7) == 0;
 		res = qsession_frame(&d, &s, q, qn, &r);
-		if (res == QR_COMMIT)
-			qsession_commit_done(&d, &s, 1, &r);
+		if (res == QR_COMMIT) {
+			struct commit *c = &s.c;
+
+			commit_group(&c, 1, &d.q);
+			qsession_commit_done(&d, &s, &r);
+		}
 		if (res == QR_CLOSE)
 			break;
 		if (res == QR_REPLY || res == QR_COMMIT) {

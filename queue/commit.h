@@ -4,11 +4,12 @@
  * directory descriptors of qdir.h.  The order is written down in commit.c.
  *
  * Use: commit_begin at DATA; commit_write per chunk (the message is
- * streamed to disk, never held whole); at the end commit_prepare (envelope
- * + fdatasync of both files) and commit_place (the two renames) for each
- * message of a group, then ONE commit_dirsync for the whole group, and
- * only then the replies.  commit_undo removes whatever a failed message
- * left, so nothing partial stays visible.
+ * streamed to disk, never held whole); at `end` commit_prepare (the
+ * envelope written, writeback started); after the poll round ONE
+ * commit_group for every message prepared in it (fdatasync of all files,
+ * the renames, one directory fsync), then commit_ok tells each message's
+ * fate, and only then the replies.  commit_undo removes whatever a failed
+ * message left, so nothing partial stays visible.
  */
 #ifndef POSTERN_QUEUE_COMMIT_H
 #define POSTERN_QUEUE_COMMIT_H
@@ -22,13 +23,15 @@
 enum commit_stage {
 	CS_NONE,	/* nothing on disk */
 	CS_WRITING,	/* tmp/<id> open, receiving chunks */
-	CS_PREPARED,	/* tmp/<id> and tmp/<id>.env written and fdatasync'd */
+	CS_WRITTEN,	/* tmp/<id>.env written too, both open, not yet durable */
+	CS_PREPARED,	/* tmp/<id> and tmp/<id>.env fdatasync'd and closed */
 	CS_PLACED,	/* env/<id> and new/<id> renamed into place */
 };
 
 struct commit {
 	char id[RANDID_LEN + 1];
 	int msgfd;
+	int envfd;	/* tmp/<id>.env from commit_prepare to the group's sync */
 	uint64_t size;
 	enum commit_stage stage;
 	int err;	/* first errno of a failed write; 0 if none */
@@ -41,11 +44,19 @@ int commit_begin(struct commit *c, const struct qdir *q);
  * nothing, the file is removed at once (to give the space back) and
  * c->err stays set.  0 or -1. */
 int commit_write(struct commit *c, const struct qdir *q, const void *p, size_t n);
-/* Write the envelope to tmp/<id>.env, fdatasync it and the message, close
- * both.  0, or -1 with c->err. */
+/* Write the envelope to tmp/<id>.env and start the writeback of both
+ * files (no durability yet).  0, or -1 with c->err. */
 int commit_prepare(struct commit *c, const struct qdir *q, const struct envelope_in *e);
+/* Steps 3-5 of commit.c for the n prepared messages of a group: fdatasync
+ * every file, rename each message whose files are durable, one fsync of
+ * env/ and new/.  A message that failed keeps c->err (a failed directory
+ * fsync fails all); commit_ok says which may be acknowledged. */
+void commit_group(struct commit *const *cs, size_t n, const struct qdir *q);
+/* 1 if c is placed and durable (after commit_group), else 0. */
+int commit_ok(const struct commit *c);
 /* rename tmp/<id>.env -> env/<id>, then tmp/<id> -> new/<id> (the commit
- * point).  0, or -1 with c->err. */
+ * point), for a message whose files are durable (commit_group calls it).
+ * 0, or -1 with c->err. */
 int commit_place(struct commit *c, const struct qdir *q);
 /* fsync env/ and new/: one call for a whole group.  0, or -1 with errno. */
 int commit_dirsync(const struct qdir *q);

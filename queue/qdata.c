@@ -3,9 +3,9 @@
  * each `chunk` is written to it at once (never the whole message in
  * memory) while hdrscan keeps a bounded copy of the header section, and
  * `end` checks the header senders, builds the trusted header block and
- * the envelope, and runs commit_prepare + commit_place (commit.c).  The
- * group's directory fsync and the 250 follow in server.c through
- * qsession_commit_done.  postern-queued, in the sandbox.
+ * the envelope, and runs commit_prepare (commit.c).  The group's
+ * fdatasyncs, renames and directory fsync (commit_group) and the 250
+ * follow in server.c through qsession_commit_done.  postern-queued, in the sandbox.
  *
  * Byte cap: a message over message_size_max is dropped at once (its file
  * removed) and answered 552 5.3.4 at `end`; smtpd enforces the same limit,
@@ -152,7 +152,8 @@ static int header_senders(struct queued *d, struct qsession *s, struct qreply *r
 	return 0;
 }
 
-/* Prepare and place the message; QR_COMMIT, or QR_REPLY with an error. */
+/* Prepare the message for the group commit; QR_COMMIT, or QR_REPLY with
+ * an error. */
 static enum qs_result place(struct queued *d, struct qsession *s, struct qreply *r)
 {
 	static unsigned char scratch[4];
@@ -188,8 +189,7 @@ static enum qs_result place(struct queued *d, struct qsession *s, struct qreply 
 	e.smtputf8 = s->smtputf8;
 	e.rcpts = s->rcpts;
 	e.rcpt_len = s->rcpt_len;
-	if (e.header_len == 0 || commit_prepare(&s->c, &d->q, &e) < 0 ||
-	    commit_place(&s->c, &d->q) < 0) {
+	if (e.header_len == 0 || commit_prepare(&s->c, &d->q, &e) < 0) {
 		code = commit_reply_code(s->c.err ? s->c.err : 0, &text);
 		qs_log_refused(s, "end", code, "commit");
 		qsession_reset(d, s);
@@ -230,16 +230,19 @@ enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_read
 	return place(d, s, r);
 }
 
-/* After the group's dirsync (see qsession.h). */
-void qsession_commit_done(struct queued *d, struct qsession *s, int ok, struct qreply *r)
+/* After the group's commit_group (see qsession.h). */
+void qsession_commit_done(struct queued *d, struct qsession *s, struct qreply *r)
 {
 	struct logline l;
 	char text[QS_TEXT_MAX + 1];
+	const char *etext;
+	int code;
 
-	if (!ok) {
-		qs_log_refused(s, "end", 451, "dirsync");
+	if (!commit_ok(&s->c)) {
+		code = commit_reply_code(s->c.err, &etext);
+		qs_log_refused(s, "end", code, "commit");
 		qsession_reset(d, s);
-		qreply_set(r, 451, "4.3.0 Local error in processing, try again later");
+		qreply_set(r, code, etext);
 		return;
 	}
 	quota_charge(&d->quota, s->login, s->nrcpt, (uint64_t)time(NULL));

@@ -89,7 +89,7 @@ struct qreply {
 enum qs_result {
 	QR_REPLY,	/* send r now */
 	QR_NONE,	/* no reply (chunk, abort) */
-	QR_COMMIT,	/* placed; reply after the group's commit_dirsync */
+	QR_COMMIT,	/* prepared; reply after the round's commit_group */
 	QR_CLOSE,	/* protocol violation: close this session */
 };
 
@@ -98,9 +98,10 @@ void qsession_init(struct qsession *s, int fd);
 /* Handle one frame payload. */
 enum qs_result qsession_frame(struct queued *d, struct qsession *s,
                               const unsigned char *payload, size_t len, struct qreply *r);
-/* After the group's dirsync: ok != 0 -> 250 with the id (and the quota
- * charged), else the message is removed and r says 451. */
-void qsession_commit_done(struct queued *d, struct qsession *s, int ok, struct qreply *r);
+/* After the round's commit_group: a durable message -> 250 with the id
+ * (and the quota charged), else the message is removed and r says 452
+ * or 451 (commit_reply_code). */
+void qsession_commit_done(struct queued *d, struct qsession *s, struct qreply *r);
 /* Drop any open transaction (its files are removed). */
 void qsession_reset(struct queued *d, struct qsession *s);
 

@@ -22,9 +22,11 @@ const struct sandbox_rule queued_sandbox_rules[] = {
 	SB_RULE(read),
 	SB_RULE(close),
 	SB_RULE(poll),
-	/* commit.c: the durable commit (fdatasync files, fsync directories,
-	 * the two renames, removal of failed or deleted messages). */
+	/* commit.c: the durable commit (writeback hint and fdatasync of the
+	 * files, fsync of directories, the two renames, removal of failed or
+	 * deleted messages). */
 	SB_RULE(fdatasync),
+	SB_RULE(sync_file_range),
 	SB_RULE(fsync),
 	SB_RULE(renameat),
 	SB_RULE(unlinkat),

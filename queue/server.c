@@ -8,9 +8,10 @@
  * are taken from one session per round, so a chunk stream cannot starve
  * the others.
  *
- * Group commit: every session whose `end` was placed in this round
- * (QR_COMMIT) waits in a list; after the round, ONE commit_dirsync makes
- * all their renames durable, and only then are their 250s sent.
+ * Group commit: every session whose `end` was prepared in this round
+ * (QR_COMMIT) waits in a list; after the round, ONE commit_group makes
+ * all their files durable, renames them and syncs the directories once
+ * (commit.c), and only then are their 250s sent.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -38,6 +39,7 @@ struct server {
 	struct qsession *s;		/* sessions_max slots */
 	size_t n;			/* slots in use at the front (compacted) */
 	struct qsession **pending;	/* group commit */
+	struct commit **commits;	/* their commits, for commit_group */
 	size_t npending;
 	struct pollfd *pfd;
 	int admin_fd;
@@ -249,19 +251,20 @@ static void session_ready(struct server *sv, struct qsession *s)
 	}
 }
 
-/* The group commit: one dirsync for every placed message, then replies. */
+/* The group commit of every message prepared this round, then replies. */
 static void group_commit(struct server *sv)
 {
-	int ok;
 	struct qreply r;
 
 	if (sv->npending == 0)
 		return;
-	ok = commit_dirsync(&sv->d->q) == 0;
+	for (size_t i = 0; i < sv->npending; i++)
+		sv->commits[i] = &sv->pending[i]->c;
+	commit_group(sv->commits, sv->npending, &sv->d->q);
 	for (size_t i = 0; i < sv->npending; i++) {
 		struct qsession *s = sv->pending[i];
 
-		qsession_commit_done(sv->d, s, ok, &r);
+		qsession_commit_done(sv->d, s, &r);
 		if (send_reply(s, &r) < 0)
 			close_session(sv, s, "reply-failed");
 	}
@@ -321,8 +324,9 @@ int server_run(struct queued *d, int admin_fd)
 	sv.admin_fd = admin_fd;
 	sv.s = calloc(max + 1, sizeof *sv.s);
 	sv.pending = calloc(max + 1, sizeof *sv.pending);
+	sv.commits = calloc(max + 1, sizeof *sv.commits);
 	sv.pfd = calloc(max + 2, sizeof *sv.pfd);
-	if (sv.s == NULL || sv.pending == NULL || sv.pfd == NULL)
+	if (sv.s == NULL || sv.pending == NULL || sv.commits == NULL || sv.pfd == NULL)
 		log_fatal("out of memory for %zu sessions", max);
 	while (!sv.stop)
 		round_once(&sv);
