@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../smtpd/dotreader.h"
+#include "../tests/unit/dot_reference.h"
 
 #define MAXIN 16384
 
@@ -65,60 +66,18 @@ static void run(const uint8_t *in, size_t n, size_t lmax, uint64_t smax,
 	r->size = d.size;
 }
 
-/* Whether a line starts at raw[j]. */
-static int bol(const uint8_t *raw, size_t j)
-{
-	return j == 0 || (j >= 2 && raw[j - 2] == '\r' && raw[j - 1] == '\n');
-}
-
-/* The reference definition (RFC 5321 §4.1.1.4, §4.5.2). */
+/* The reference definition (tests/unit/dot_reference.h) into r. */
 static void reference(const uint8_t *raw, size_t n, size_t lmax, uint64_t smax,
                       struct res *r)
 {
-	size_t end = n, emit_end;
-	const uint8_t *t = NULL;
+	struct dot_ref d;
 
-	memset(r, 0, offsetof(struct res, out));
-	r->consumed = n;
-	if (n >= 3 && memcmp(raw, ".\r\n", 3) == 0) {
-		r->done = 1;
-		r->consumed = 3;
-		end = 0;
-	} else if ((t = memmem(raw, n, "\r\n.\r\n", 5)) != NULL) {
-		r->done = 1;
-		r->consumed = (size_t)(t - raw) + 5;
-		end = r->consumed - 3;
-	}
-	emit_end = end;
-	if (!r->done && end >= 1 && raw[end - 1] == '.' && bol(raw, end - 1))
-		emit_end = end - 1;
-	if (!r->done && end >= 2 && raw[end - 1] == '\r' && raw[end - 2] == '.' &&
-	    bol(raw, end - 2))
-		emit_end = end - 2;
-	for (size_t j = 0; j < emit_end; j++) {
-		if (raw[j] == '.' && bol(raw, j))
-			continue;
-		r->size++;
-		if (r->size <= smax)
-			r->out[r->outlen++] = raw[j];
-	}
-	if (r->size > smax)
-		r->flags |= DOT_TOO_BIG;
-	for (size_t j = 0; j < end; j++) {
-		if (raw[j] == '\r' && j + 1 < r->consumed && raw[j + 1] != '\n')
-			r->flags |= DOT_BARE_LF;
-		if (raw[j] == '\n' && (j == 0 || raw[j - 1] != '\r'))
-			r->flags |= DOT_BARE_LF;
-		if (raw[j] == '\0')
-			r->flags |= DOT_NUL;
-	}
-	size_t line = 0;
-	for (size_t j = 0; j < r->consumed; j++) {
-		if (++line > lmax)
-			r->flags |= DOT_LINE_TOO_LONG;
-		if (raw[j] == '\n' && j > 0 && raw[j - 1] == '\r')
-			line = 0;
-	}
+	dot_reference(raw, n, lmax, smax, r->out, &d);
+	r->consumed = d.consumed;
+	r->outlen = d.outlen;
+	r->flags = d.flags;
+	r->done = d.done;
+	r->size = d.size;
 }
 
 /* Abort unless a and b are the same outcome. */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../smtpd/dotreader.h"
+#include "dot_reference.h"
 
 #define BUFSZ 8192
 
@@ -77,69 +78,19 @@ static void run(const unsigned char *in, size_t n, size_t line_max,
 	r->size = d.size;
 }
 
-/* Whether a line starts at raw[j]. */
-static int at_line_start(const unsigned char *raw, size_t j)
-{
-	return j == 0 || (j >= 2 && raw[j - 2] == '\r' && raw[j - 1] == '\n');
-}
-
-/* The definition, written directly from RFC 5321 §4.1.1.4 and §4.5.2. */
+/* The definition (dot_reference.h) into r. */
 static void reference(const unsigned char *raw, size_t n, size_t line_max,
                       uint64_t size_max, struct result *r)
 {
-	size_t end = n;	/* end of the message bytes */
-	static const unsigned char term[] = "\r\n.\r\n";
+	struct dot_ref d;
 
 	memset(r, 0, sizeof *r);
-	r->consumed = n;
-	if (n >= 3 && memcmp(raw, ".\r\n", 3) == 0) {
-		r->done = 1;
-		r->consumed = 3;
-		end = 0;
-	} else {
-		for (size_t j = 0; j + 5 <= n; j++)
-			if (memcmp(raw + j, term, 5) == 0) {
-				r->done = 1;
-				r->consumed = j + 5;
-				end = j + 2;
-				break;
-			}
-	}
-	/* Held back at the end of an unfinished input: "." or ".\r". */
-	size_t emit_end = end;
-	if (!r->done && end >= 1 && raw[end - 1] == '.' && at_line_start(raw, end - 1))
-		emit_end = end - 1;
-	if (!r->done && end >= 2 && raw[end - 1] == '\r' && raw[end - 2] == '.' &&
-	    at_line_start(raw, end - 2))
-		emit_end = end - 2;
-
-	uint64_t size = 0;
-	for (size_t j = 0; j < emit_end; j++) {
-		if (raw[j] == '.' && at_line_start(raw, j))
-			continue;
-		size++;
-		if (size <= size_max)
-			r->out[r->outlen++] = raw[j];
-	}
-	r->size = size;
-	if (size > size_max)
-		r->flags |= DOT_TOO_BIG;
-	for (size_t j = 0; j < end; j++) {
-		if (raw[j] == '\r' && j + 1 < r->consumed && raw[j + 1] != '\n')
-			r->flags |= DOT_BARE_LF;
-		if (raw[j] == '\n' && (j == 0 || raw[j - 1] != '\r'))
-			r->flags |= DOT_BARE_LF;
-		if (raw[j] == '\0')
-			r->flags |= DOT_NUL;
-	}
-	size_t line = 0;
-	for (size_t j = 0; j < r->consumed; j++) {
-		line++;
-		if (line > line_max)
-			r->flags |= DOT_LINE_TOO_LONG;
-		if (raw[j] == '\n' && j > 0 && raw[j - 1] == '\r')
-			line = 0;
-	}
+	dot_reference(raw, n, line_max, size_max, r->out, &d);
+	r->consumed = d.consumed;
+	r->outlen = d.outlen;
+	r->flags = d.flags;
+	r->done = d.done;
+	r->size = d.size;
 }
 
 /* Assert two outcomes are the same. */
