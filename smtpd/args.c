@@ -6,6 +6,7 @@
  */
 #include "args.h"
 
+#include "decimal.h"
 #include "hostname.h"
 
 #include <arpa/inet.h>
@@ -13,25 +14,6 @@
 
 /* Options in the order of the usage line; bit i of the "seen" mask. */
 static const char OPTS[] = "smhapznTturg";
-
-/* Parse a decimal number in [min, max]; no sign, no leading zeros. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* Copy s into out[cap] if it fits and is made of printable non-blank
  * ASCII; the session id goes into every log line. */
@@ -72,23 +54,23 @@ static int apply(struct smtpd_args *a, char opt, const char *v)
 			return -1;
 		return copy_token(v, a->client_ip, sizeof a->client_ip);
 	case 'p':
-		if (parse_u64(v, 0, 65535, &n) < 0) return -1;
+		if (u64_from_dec(v, 0, 65535, &n) < 0) return -1;
 		a->client_port = (unsigned)n;
 		return 0;
 	case 'z':
-		return parse_u64(v, 1, (uint64_t)1 << 40, &a->size_max);
+		return u64_from_dec(v, 1, (uint64_t)1 << 40, &a->size_max);
 	case 'n':
-		return parse_u64(v, 1, 1000000, &a->rcpt_max);
+		return u64_from_dec(v, 1, 1000000, &a->rcpt_max);
 	case 't':
-		return parse_u64(v, 1, 86400, &a->idle_s);
+		return u64_from_dec(v, 1, 86400, &a->idle_s);
 	case 'T':
-		return parse_u64(v, 1, 7 * 86400, &a->session_s);
+		return u64_from_dec(v, 1, 7 * 86400, &a->session_s);
 	case 'u':
-		if (parse_u64(v, 0, 0xfffffffeu, &n) < 0) return -1;
+		if (u64_from_dec(v, 0, 0xfffffffeu, &n) < 0) return -1;
 		a->uid = (uid_t)n;
 		return 0;
 	case 'g':
-		if (parse_u64(v, 0, 0xfffffffeu, &n) < 0) return -1;
+		if (u64_from_dec(v, 0, 0xfffffffeu, &n) < 0) return -1;
 		a->gid = (gid_t)n;
 		return 0;
 	case 'r':

@@ -5,31 +5,14 @@
  */
 #include "tlsd_args.h"
 
+#include "decimal.h"
+
 #include <openssl/ssl.h>
 #include <string.h>
 
 static const char OPTS[] = "mckVHTugr";
 /* Options that may appear up to TLSD_CERTS_MAX times. */
 static const char MULTI[] = "ck";
-
-/* A decimal number in [min, max]; no sign, no leading zeros. */
-static int num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* An absolute path of printable non-blank ASCII into out. */
 static int path(const char *s, char *out)
@@ -66,15 +49,15 @@ static int apply(struct tlsd_args *a, char opt, const char *v)
 		else return -1;
 		return 0;
 	case 'H':
-		return num(v, 1, 600, &a->handshake_s);
+		return u64_from_dec(v, 1, 600, &a->handshake_s);
 	case 'T':
-		return num(v, 1, 7 * 86400, &a->session_s);
+		return u64_from_dec(v, 1, 7 * 86400, &a->session_s);
 	case 'u':
-		if (num(v, 1, 0xfffffffeu, &n) < 0) return -1;
+		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
 		a->uid = (uid_t)n;
 		return 0;
 	case 'g':
-		if (num(v, 1, 0xfffffffeu, &n) < 0) return -1;
+		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
 		a->gid = (gid_t)n;
 		return 0;
 	case 'r':

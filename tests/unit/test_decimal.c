@@ -1,6 +1,7 @@
 /*
  * test_decimal.c — unit tests of lib/decimal.c: 0, powers of ten, the
- * largest value, and a buffer one byte too small (nothing written).
+ * largest value, and a buffer one byte too small (nothing written); and
+ * reading numbers back (range, leading zeros, signs, blanks, 19 digits).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,11 +52,39 @@ static void test_capacity(void **state)
 	assert_int_equal(u64_to_dec(out, sizeof out - 1, UINT64_MAX), 0);
 }
 
+/* Reading: one spelling per number, range checked, *out kept on failure. */
+static void test_from_dec(void **state)
+{
+	uint64_t v = 42;
+
+	assert_int_equal(u64_from_dec("0", 0, 10, &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(u64_from_dec("65535", 0, 65535, &v), 0);
+	assert_true(v == 65535);
+	assert_int_equal(u64_from_dec("9999999999999999999", 0, UINT64_MAX, &v), 0);
+	assert_true(v == 9999999999999999999ULL);
+	v = 42;
+	assert_int_equal(u64_from_dec("65536", 0, 65535, &v), -1);
+	assert_int_equal(u64_from_dec("0", 1, 10, &v), -1);
+	assert_int_equal(u64_from_dec("", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("07", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("00", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("+7", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("-7", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec(" 7", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("7 ", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("0x7", 0, 10, &v), -1);
+	assert_int_equal(u64_from_dec("10000000000000000000", 0, UINT64_MAX, &v), -1);
+	assert_int_equal(u64_from_dec("18446744073709551616", 0, UINT64_MAX, &v), -1);
+	assert_true(v == 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_from_dec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
