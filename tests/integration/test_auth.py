@@ -201,6 +201,11 @@ def test_hostile_channel_closes_only_that_session(tmp_path, setup_dir):
     """A fake postern-smtpd sends garbage on its auth channel; authd closes
     that channel and keeps serving the next session."""
     add_user(tmp_path, "alice@example.org", "alice-pw")
+    # The default (slow) cost: the second frame surely arrives while the
+    # first is being verified.
+    p = subprocess.run([prog("postern-user"), "-c", str(tmp_path), "--password-stdin",
+                        "add", "slow@example.org"], input=b"slow-pw\n", timeout=20)
+    assert p.returncode == 0
     libexec = tmp_path / "libexec"
     libexec.mkdir()
     os.symlink(prog("postern-authd"), str(libexec / "postern-authd"))
@@ -242,8 +247,9 @@ bad = frame(b"auth", b"plain", b"", b"alice@example.org", b"nope")
 if cmd == b"garbage":
     auth.send(b"this is not a netstring")
 elif cmd == b"pending":
-    auth.send(bad)
-    auth.send(bad)
+    slow = frame(b"auth", b"plain", b"", b"slow@example.org", b"nope")
+    auth.send(slow)
+    auth.send(slow)
 else:
     auth.send(good if cmd == b"good" else bad)
 r, _, _ = select.select([auth], [], [], 10)
