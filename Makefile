@@ -154,8 +154,10 @@ install: programs
 
 RUN_DIR ?= $(CURDIR)/run
 RUN_PORT ?= 10587
+RUN_TLS_PORT ?= 10588
 run: deps programs
-	./$(BIN)/postern-setup --libexec $(CURDIR)/$(BIN) --port $(RUN_PORT) $(RUN_DIR)
+	./$(BIN)/postern-setup --libexec $(CURDIR)/$(BIN) --port $(RUN_PORT) \
+	  --tls-port $(RUN_TLS_PORT) $(RUN_DIR)
 	./$(BIN)/postern -c $(RUN_DIR)
 
 clean:

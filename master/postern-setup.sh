@@ -1,7 +1,7 @@
 #!/bin/sh
 # postern-setup — prepare a postern configuration directory (idempotent).
 #
-#   postern-setup [--libexec DIR] [--port N] [--hostname NAME] DIR
+#   postern-setup [--libexec DIR] [--port N] [--tls-port N] [--hostname NAME] DIR
 #
 # As root: creates the system users and groups postern-smtpd, postern-tls,
 # postern-auth, postern-queue and postern-deliver if missing; DIR (0755);
@@ -9,7 +9,8 @@
 # DIR/queue (postern-queue 0700, with tmp new cur env state, each 0700);
 # DIR/tls (root:postern-tls 0750) with a self-signed EC P-256 certificate
 # (cert.pem 0644, key.pem root:postern-tls 0640); DIR/postern.conf if it
-# is missing (listen = 127.0.0.1:PORT plain); and, if DIR/users is missing,
+# is missing (listen = 127.0.0.1:PORT plain, and with --tls-port also
+# listen = 127.0.0.1:TLS_PORT starttls); and, if DIR/users is missing,
 # DIR/users + DIR/users.cdb (root 0600) with the demo login demo@localhost
 # (password "demo", printed) made with postern-user.  Without root it does the same
 # without users and without chown, and says so.  Anything that already
@@ -25,11 +26,12 @@ DEMO_PASSWORD=demo
 
 libexec=""
 port=10587
+tls_port=""
 hostname_arg=""
 dir=""
 
 usage() {
-	echo "usage: postern-setup [--libexec DIR] [--port N] [--hostname NAME] DIR" >&2
+	echo "usage: postern-setup [--libexec DIR] [--port N] [--tls-port N] [--hostname NAME] DIR" >&2
 	exit 1
 }
 
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--libexec) [ $# -ge 2 ] || usage; libexec=$2; shift 2 ;;
 	--port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
+	--tls-port) [ $# -ge 2 ] || usage; tls_port=$2; shift 2 ;;
 	--hostname) [ $# -ge 2 ] || usage; hostname_arg=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) usage ;;
@@ -60,6 +63,13 @@ case "$port" in
 '' | *[!0-9]*) die "--port must be a number" ;;
 esac
 [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port must be 1..65535"
+if [ -n "$tls_port" ]; then
+	case "$tls_port" in
+	*[!0-9]*) die "--tls-port must be a number" ;;
+	esac
+	[ "$tls_port" -ge 1 ] && [ "$tls_port" -le 65535 ] && [ "$tls_port" != "$port" ] ||
+		die "--tls-port must be 1..65535 and differ from --port"
+fi
 
 if [ -n "$hostname_arg" ]; then
 	host=$hostname_arg
@@ -158,21 +168,34 @@ make_conf() {
 	else
 		libexec_line="#libexec_dir = (compiled-in default)"
 	fi
+	if [ -n "$tls_port" ]; then
+		tls_line="listen = 127.0.0.1:$tls_port starttls"
+	else
+		tls_line="#listen = 0.0.0.0:587 starttls"
+	fi
 	umask 022
 	cat >"$conf.tmp" <<EOF
 # postern.conf — written by postern-setup.  Every key, its default and
 # whether SIGHUP reloads it: see INSTALL.md and postern.conf.example.
 hostname = $host
 
-# Plain SMTP only on loopback; starttls (587) and tls (465) need
-# postern-tlsd, which this version does not have yet.
+# Plain SMTP only on loopback.  starttls (RFC 3207, port 587) and tls
+# (implicit TLS, RFC 8314, port 465) put postern-tlsd in front; AUTH is
+# accepted there only after the TLS handshake.
 listen = 127.0.0.1:$port plain
+$tls_line
+#listen = 0.0.0.0:465 tls
 
 $libexec_line
 #queue_dir = queue
 #empty_dir = empty
 #tls_cert = tls/cert.pem
 #tls_key = tls/key.pem
+#tls_cert2 = (none; a second certificate, e.g. RSA beside the ECDSA one)
+#tls_key2 = (none)
+#tls_min_version = 1.2
+#tls_handshake_timeout = 30s
+#tls_ticket_rotate = 1h
 
 #message_size_max = 25M
 #recipients_max = 100
@@ -191,7 +214,7 @@ $libexec_line
 EOF
 	chmod 0644 "$conf.tmp"
 	mv -f "$conf.tmp" "$conf"
-	say "created $conf (listen = 127.0.0.1:$port plain)"
+	say "created $conf (listen = 127.0.0.1:$port plain${tls_port:+, 127.0.0.1:$tls_port starttls})"
 }
 
 # DIR/users and DIR/users.cdb with one demo login, if there is no users
