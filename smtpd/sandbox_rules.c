@@ -9,18 +9,38 @@
  * by running the dialogue suite under `strace -f`: after the filter is
  * loaded the process makes only poll, read, write, sendto, recvfrom,
  * shutdown and exit_group.
+ *
+ * Argument filters, defence in depth: read only from the client (fd 0, or
+ * fd 1 after STARTTLS), sendto/recvfrom only on the three channels (fds
+ * 3..5, lib/fds.h), so even a compromised parser cannot read its log pipe
+ * or pass client bytes to a channel through read(2).  Several rules for
+ * one syscall, all with comparisons and the same action, are ORed by
+ * libseccomp (lib/sandbox.c check_consistent() refuses any mixing with an
+ * unconditional rule).  write stays unfiltered: it is a common rule.
  */
 #include "sandbox_rules.h"
 
+#include "fds.h"
+
+/* The call's first argument is descriptor fd (compared as the kernel
+ * sees an int: the low 32 bits). */
+#define FD_IS(fd) SCMP_A0_32(SCMP_CMP_EQ, (fd))
+
 const struct sandbox_rule smtpd_sandbox_rules[] = {
-	/* bufin_fill: client bytes on fd 0 (non-blocking). */
-	SB_RULE(read),
+	/* bufin_fill: client bytes on fd 0, or fd 1 after STARTTLS. */
+	SB_RULE_ARG1(read, FD_IS(SMTPD_FD_CLIENT)),
+	SB_RULE_ARG1(read, FD_IS(SMTPD_FD_POSTTLS)),
 	/* fd_wait (bufio.c) and chan.c: every wait has a deadline. */
 	SB_RULE(poll),
-	/* chan_send: send(2) of one frame to authd (fd 4) or queued (fd 5). */
-	SB_RULE(sendto),
-	/* chan_recv: recv(2) of authd's or queued's answer. */
-	SB_RULE(recvfrom),
+	/* chan_send: send(2) of one frame to tlsd (fd 3, STARTTLS), authd
+	 * (fd 4) or queued (fd 5). */
+	SB_RULE_ARG1(sendto, FD_IS(SMTPD_FD_CONTROL)),
+	SB_RULE_ARG1(sendto, FD_IS(SMTPD_FD_AUTH)),
+	SB_RULE_ARG1(sendto, FD_IS(SMTPD_FD_QUEUE)),
+	/* chan_recv: recv(2) of their answers. */
+	SB_RULE_ARG1(recvfrom, FD_IS(SMTPD_FD_CONTROL)),
+	SB_RULE_ARG1(recvfrom, FD_IS(SMTPD_FD_AUTH)),
+	SB_RULE_ARG1(recvfrom, FD_IS(SMTPD_FD_QUEUE)),
 	/* auth_client.c, queue_client.c: shutting a broken channel down. */
 	SB_RULE(shutdown),
 	/* clock_ms() and the greeting's date: served by the vDSO, but glibc
