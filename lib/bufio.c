@@ -77,9 +77,13 @@ void bufin_init(struct bufin *b, int fd, unsigned char *storage, size_t cap)
 ssize_t bufin_fill(struct bufin *b, int64_t deadline_ms)
 {
 	if (b->start > 0) {
+		size_t old_end = b->end;
+
 		memmove(b->buf, b->buf + b->start, b->end - b->start);
 		b->end -= b->start;
 		b->start = 0;
+		/* What moved may be part of a password: leave no second copy. */
+		explicit_bzero(b->buf + b->end, old_end - b->end);
 	}
 	if (b->end == b->cap) {
 		errno = ENOBUFS;
@@ -129,6 +133,15 @@ void bufin_consume(struct bufin *b, size_t n)
 	b->start += n;
 	if (b->start == b->end)
 		b->start = b->end = 0;
+}
+
+/* Zero n unread bytes (clamped), then drop them. */
+void bufin_consume_wipe(struct bufin *b, size_t n)
+{
+	if (n > b->end - b->start)
+		n = b->end - b->start;
+	explicit_bzero(b->buf + b->start, n);
+	bufin_consume(b, n);
 }
 
 /* Write all of p[0..n) by the deadline, waiting for POLLOUT as needed. */

@@ -46,6 +46,10 @@ size_t bufin_avail(const struct bufin *b);
 const unsigned char *bufin_data(const struct bufin *b);
 /* Drop n unread bytes (n <= bufin_avail). */
 void bufin_consume(struct bufin *b, size_t n);
+/* The same, zeroing them first: for lines that may hold a password (AUTH),
+ * so no copy outlives its use in the buffer.  bufin_fill never leaves a
+ * stale copy behind when it moves unread bytes to the front. */
+void bufin_consume_wipe(struct bufin *b, size_t n);
 
 struct bufout {
 	int fd;

@@ -8,7 +8,9 @@
  * auth_client.c and queue_client.c.  Runs inside the sandbox: no
  * allocation, no file access.  Failure policy: any read or write failure
  * on the client ends the session; timeouts get 421 4.4.2 first
- * (RFC 5321 §4.5.3.2), too many errors 421 4.7.0.
+ * (RFC 5321 §4.5.3.2), too many errors 421 4.7.0.  Command lines leave
+ * the input buffer zeroed (bufin_consume_wipe) and their copy is wiped
+ * after the command: an AUTH line or response may carry a password.
  */
 #include "session.h"
 
@@ -142,7 +144,7 @@ long session_read_line(struct session *s, size_t max, char *line, size_t cap)
 			line[linelen] = '\0';
 			ret = (long)linelen;
 		}
-		bufin_consume(&s->in, used);
+		bufin_consume_wipe(&s->in, used);
 		if (r == CL_BAD)
 			return -3;
 		if (r != CL_MORE)
@@ -195,7 +197,7 @@ static void one_line(struct session *s, size_t linelen, size_t used)
 
 	memcpy(line, bufin_data(&s->in), linelen);
 	line[linelen] = '\0';
-	bufin_consume(&s->in, used);
+	bufin_consume_wipe(&s->in, used);
 	commands_dispatch(s, line, linelen);
 	/* An AUTH line may carry a password (initial response). */
 	sodium_memzero(line, linelen);
@@ -214,7 +216,7 @@ static void step(struct session *s)
 	}
 	switch (cmdline_next(&s->cl, p, n, &linelen, &used)) {
 	case CL_MORE:
-		bufin_consume(&s->in, used);
+		bufin_consume_wipe(&s->in, used);
 		(void)read_more(s);
 		return;
 	case CL_LINE:
@@ -222,12 +224,12 @@ static void step(struct session *s)
 		one_line(s, linelen, used);
 		break;
 	case CL_TOO_LONG:
-		bufin_consume(&s->in, used);
+		bufin_consume_wipe(&s->in, used);
 		s->commands++;
 		reply_error(s, 500, "5.5.2 Line too long");
 		break;
 	case CL_BAD:
-		bufin_consume(&s->in, used);
+		bufin_consume_wipe(&s->in, used);
 		s->commands++;
 		reply_error(s, 500, "5.5.2 Bad character or bare CR or LF in command");
 		break;

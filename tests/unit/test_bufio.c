@@ -76,6 +76,40 @@ static void test_fill(void **state)
 	close(p[0]);
 }
 
+/* Whether st[0..n) holds the bytes of secret anywhere. */
+static int holds(const unsigned char *st, size_t n, const char *secret)
+{
+	return memmem(st, n, secret, strlen(secret)) != NULL;
+}
+
+/* A password read into the buffer leaves no copy behind: wiped when
+ * consumed, and not duplicated when fill moves unread bytes forward. */
+static void test_no_stale_secret(void **state)
+{
+	unsigned char st[32];
+	struct bufin b;
+	int p[2];
+
+	make_pipe(p, 0);
+	memset(st, 0, sizeof st);
+	bufin_init(&b, p[0], st, sizeof st);
+	/* "AUTH x\r\n" then the start of a response still unread. */
+	assert_int_equal(write(p[1], "AUTH x\r\nc2VjcmV0", 16), 16);
+	assert_int_equal(bufin_fill(&b, clock_ms() + 1000), 16);
+	bufin_consume_wipe(&b, 8);
+	assert_false(holds(st, sizeof st, "AUTH x"));
+	/* Compaction moves "c2VjcmV0" to the front: no copy stays at 8..16. */
+	assert_int_equal(write(p[1], "\r\n", 2), 2);
+	assert_int_equal(bufin_fill(&b, clock_ms() + 1000), 2);
+	assert_memory_equal(bufin_data(&b), "c2VjcmV0\r\n", 10);
+	bufin_consume_wipe(&b, 10);
+	assert_false(holds(st, sizeof st, "c2Vj"));
+	assert_false(holds(st, sizeof st, "cmV0"));
+	bufin_consume_wipe(&b, 5);	/* nothing left: clamped */
+	close(p[1]);
+	close(p[0]);
+}
+
 /* Nothing to read: ETIMEDOUT at the deadline, not before, not much after. */
 static void test_fill_timeout(void **state)
 {
@@ -255,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_out_epipe),
 		cmocka_unit_test(test_out_zero_cap),
 		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_no_stale_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
