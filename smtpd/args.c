@@ -6,13 +6,14 @@
  */
 #include "args.h"
 
+#include "argpairs.h"
 #include "decimal.h"
 #include "hostname.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 
-/* Options in the order of the usage line; bit i of the "seen" mask. */
+/* Options in the order of the usage line; each exactly once. */
 static const char OPTS[] = "smhapznTturg";
 
 /* Copy s into out[cap] if it fits and is made of printable non-blank
@@ -31,8 +32,9 @@ static int copy_token(const char *s, char *out, size_t cap)
 }
 
 /* Apply one option's value; -1 if invalid. */
-static int apply(struct smtpd_args *a, char opt, const char *v)
+static int apply(void *ctx, char opt, const char *v)
 {
+	struct smtpd_args *a = ctx;
 	unsigned char ip[16];
 	uint64_t n;
 
@@ -82,39 +84,8 @@ static int apply(struct smtpd_args *a, char opt, const char *v)
 
 int args_parse(int argc, char *const argv[], struct smtpd_args *a, const char **why)
 {
-	unsigned seen = 0, all = (1u << (sizeof OPTS - 1)) - 1;
-	int i;
-
 	memset(a, 0, sizeof *a);
-	for (i = 1; i < argc; i += 2) {
-		const char *o = argv[i], *p;
-		if (o[0] != '-' || o[1] == '\0' || o[2] != '\0' ||
-		    (p = strchr(OPTS, o[1])) == NULL) {
-			*why = "unknown argument";
-			return -1;
-		}
-		unsigned bit = 1u << (p - OPTS);
-		if (seen & bit) {
-			*why = "option given twice";
-			return -1;
-		}
-		if (i + 1 >= argc) {
-			*why = "option without a value";
-			return -1;
-		}
-		if (apply(a, o[1], argv[i + 1]) < 0) {
-			static char reason[] = "invalid value for -?";
-			reason[sizeof reason - 2] = o[1];
-			*why = reason;
-			return -1;
-		}
-		seen |= bit;
-	}
-	if (seen != all) {
-		*why = "missing option";
-		return -1;
-	}
-	return 0;
+	return argpairs_parse(argc, argv, OPTS, "", apply, a, why);
 }
 
 const char *args_mode_name(enum listen_mode m)

@@ -5,6 +5,7 @@
  */
 #include "tlsd_args.h"
 
+#include "argpairs.h"
 #include "decimal.h"
 
 #include <openssl/ssl.h>
@@ -29,8 +30,9 @@ static int path(const char *s, char *out)
 }
 
 /* Apply one option's value; -1 if invalid. */
-static int apply(struct tlsd_args *a, char opt, const char *v)
+static int apply(void *ctx, char opt, const char *v)
 {
+	struct tlsd_args *a = ctx;
 	uint64_t n;
 
 	switch (opt) {
@@ -68,40 +70,9 @@ static int apply(struct tlsd_args *a, char opt, const char *v)
 
 int tlsd_args_parse(int argc, char *const argv[], struct tlsd_args *a, const char **why)
 {
-	unsigned seen = 0, all = (1u << (sizeof OPTS - 1)) - 1;
-	int i;
-
 	memset(a, 0, sizeof *a);
-	for (i = 1; i < argc; i += 2) {
-		const char *o = argv[i], *p;
-		unsigned bit;
-
-		if (o[0] != '-' || o[1] == '\0' || o[2] != '\0' ||
-		    (p = strchr(OPTS, o[1])) == NULL) {
-			*why = "unknown argument";
-			return -1;
-		}
-		bit = 1u << (p - OPTS);
-		if ((seen & bit) && strchr(MULTI, o[1]) == NULL) {
-			*why = "option given twice";
-			return -1;
-		}
-		if (i + 1 >= argc) {
-			*why = "option without a value";
-			return -1;
-		}
-		if (apply(a, o[1], argv[i + 1]) < 0) {
-			static char reason[] = "invalid value for -?";
-			reason[sizeof reason - 2] = o[1];
-			*why = reason;
-			return -1;
-		}
-		seen |= bit;
-	}
-	if (seen != all) {
-		*why = "missing option";
+	if (argpairs_parse(argc, argv, OPTS, MULTI, apply, a, why) < 0)
 		return -1;
-	}
 	if (a->ncert != a->nkey) {
 		*why = "-c and -k must pair up";
 		return -1;
