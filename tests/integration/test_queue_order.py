@@ -49,11 +49,16 @@ class TracedMaster(Master):
         self.trace = trace
 
     def start(self, wait_listening=True):
-        import subprocess as sp
-        self.proc = sp.Popen(["strace", "-f", "-qq", "-tt", "-y", "-s", "256",
-                              "-o", self.trace, "-e", TRACED,
-                              prog("postern"), "-c", self.confdir],
-                             stdin=sp.DEVNULL, stdout=sp.DEVNULL, stderr=sp.PIPE)
+        # LeakSanitizer cannot run under ptrace (make asan): without this
+        # the master's exit status would be LSan's, not its own.
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
+                                                     "detect_leaks=0"]))
+        self.proc = subprocess.Popen(["strace", "-f", "-qq", "-tt", "-y", "-s", "256",
+                                      "-o", self.trace, "-e", TRACED,
+                                      prog("postern"), "-c", self.confdir],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=env)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         if wait_listening:
