@@ -35,9 +35,10 @@
  * committed.  A helper thread pool would need clone and futex in queued's
  * seccomp list for no measured gain; syncfs flushes the whole filesystem
  * (everything anyone wrote), which only pays when the queue has its own.
- * Measured on the CI VM (ext4 on virtio, 2 cores; 4 KiB message + 1 KiB
- * envelope, tmp -> env/new renames, dir fsyncs; /tmp/h10bench, 3 runs of
- * 150 rounds, noisy):
+ * Measured on the CI VM (ext4 on virtio, 2 cores) with a throwaway C
+ * loop doing exactly these steps for a 4 KiB message and a 1 KiB
+ * envelope per message, 3 runs of 150 rounds each (noisy: other builds
+ * were running):
  *     group of 1:  sequential 456-629 msg/s, sync_file_range+sequential
  *                  475-710, one thread per fdatasync 434-647
  *     group of 8:  sequential 464-531 msg/s, sync_file_range+sequential
