@@ -24,7 +24,11 @@ void logrelay_init(struct logrelay *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Escape line[0..n): printable ASCII except '\\' is kept, the rest \xNN. */
+/* Escape line[0..n): printable ASCII and space are kept, the rest \xNN.
+ * A backslash is kept too: children already escape their values with
+ * lib/log.c, and escaping it again would turn every "\x20" into
+ * "\x5cx20".  What matters is that a child cannot end the line or emit
+ * control bytes; the text itself is the child's to choose anyway. */
 size_t logrelay_escape(char *out, size_t cap, const char *line, size_t n, int *cut)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -34,7 +38,7 @@ size_t logrelay_escape(char *out, size_t cap, const char *line, size_t n, int *c
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)line[i];
 
-		if (c >= 0x20 && c <= 0x7e && c != '\\') {
+		if (c >= 0x20 && c <= 0x7e) {
 			if (cap - o < 1)
 				goto full;
 			out[o++] = (char)c;

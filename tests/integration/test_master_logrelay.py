@@ -87,7 +87,7 @@ def test_hostile_log_lines_are_escaped_and_prefixed(tmp_path, setup_dir):
         sid, lines = run_one(m, port)
     prefix = "postern: session=%s " % sid
     child = [l[len(prefix):] for l in lines if l.startswith(prefix)]
-    assert child[0] == r"evil\x1b[31mred\x00nul\x0dcr \x5c backslash", child
+    assert child[0] == r"evil\x1b[31mred\x00nul\x0dcr \ backslash", child
     assert child[1] == "postern: event=forged session=zzzzzzzzzzzzzzzzzzzz"
     assert child[2].startswith("AAAA") and child[2].endswith(" truncated=1")
     assert child[3] == "after-long"                 # the long line's rest is dropped
