@@ -2,8 +2,8 @@
  * logrelay.h — relaying a per-connection process's log pipe to the master's
  * stderr.  The child is untrusted: its bytes are split into lines of at most
  * LOG_LINE_MAX bytes (a longer line is cut, marked truncated=1, and its rest
- * dropped up to the next newline), every byte outside printable ASCII and
- * every backslash is written as \xNN, and the trusted prefix
+ * dropped up to the next newline), every byte outside printable ASCII
+ * (space included in it) is written as \xNN, and the trusted prefix
  * "postern: session=ID " is put in front, all in one write(2).  A daemon's
  * relay (master/daemon.c) passes "role=NAME" as the id, which is written
  * as is ("postern: role=authd ..."): session ids never contain '='.  Each session
