@@ -48,6 +48,8 @@ postern-tlsd_MAIN  := smtpd/main_tlsd
 PROGRAMS += postern-queued postern-queue
 postern-queued_MAIN := queue/main
 postern-queue_MAIN  := queue/main_queue
+# postern-queue reads postern.conf (queue_dir) with the master's parser.
+postern-queue_ALSO  := master
 
 # Scripts installed next to the programs.
 SCRIPTS := postern-setup
@@ -80,10 +82,17 @@ $(B)/$(1).a: $(call objs,$(1))
 endef
 $(foreach d,$(DIRS),$(if $(call mods,$(d)),$(eval $(call archive_rule,$(d)))))
 
+# A program links only its own folder's archive (plus the folders named in
+# NAME_ALSO) and lib/, and only the shared libraries it calls (--as-needed):
+# postern-smtpd must not even map libssl.
+prog_dir = $(patsubst %/,%,$(dir $($(1)_MAIN)))
+prog_archives = $(filter $(foreach d,$(call prog_dir,$(1)) $($(1)_ALSO),$(B)/$(d).a),$(ARCHIVES)) $(B)/lib.a
 define program_rule
-$(BIN)/$(1): $(B)/$($(1)_MAIN).o $(ARCHIVES)
+$(BIN)/$(1): $(B)/$($(1)_MAIN).o $(call prog_archives,$(1))
 	@mkdir -p $$(dir $$@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $(B)/$($(1)_MAIN).o $(LINK_ARCHIVES) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $(B)/$($(1)_MAIN).o \
+	  -Wl,--start-group $(call prog_archives,$(1)) -Wl,--end-group \
+	  -Wl,--as-needed $(PKG_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 

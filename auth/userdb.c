@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../master/tablesrc.h"
+#include "tablesrc.h"
 #include "userdb.h"
 
 #define USERS_MODE 0600

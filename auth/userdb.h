@@ -1,6 +1,6 @@
 /*
  * userdb.h — postern-user's model of DIR/users: the text table of
- * `login argon2id-hash` lines (grammar: master/tablesrc.h), loaded into
+ * `login argon2id-hash` lines (grammar: lib/tablesrc.h), loaded into
  * memory, changed, and written back atomically together with
  * DIR/users.cdb (what the master hands to postern-authd).
  *

@@ -1,6 +1,6 @@
 /*
  * main_table.c — postern-table: `postern-table build FILE` compiles the
- * text table FILE (grammar in master/tablesrc.h) into FILE.cdb,
+ * text table FILE (grammar in lib/tablesrc.h) into FILE.cdb,
  * atomically, for the master to pick up (periodic stat or SIGHUP).
  * Used for senders, routes, quotas and relay-secrets (users are managed
  * with postern-user).  FILE.cdb is written 0644 unless FILE itself is not

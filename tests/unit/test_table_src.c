@@ -1,6 +1,6 @@
 /*
  * test_table_src.c — the text table grammar and its atomic compilation to
- * CDB (master/tablesrc.h): comments, blanks, values with spaces, and the
+ * CDB (lib/tablesrc.h): comments, blanks, values with spaces, and the
  * errors with FILE:LINE (no value, duplicate key, CR, control bytes,
  * over-long key); a failed build leaves the previous FILE.cdb intact and
  * no temporary file behind.
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../master/tablesrc.h"
+#include "tablesrc.h"
 
 static char dir[] = "/tmp/postern-test-table.XXXXXX";
 static char src[PATH_MAX], out[PATH_MAX];

@@ -20,8 +20,8 @@
  * FILE.cdb, fsync of the directory — a reader (the master's periodic
  * stat) sees the old table or the new one, never a half-written one.
  */
-#ifndef POSTERN_MASTER_TABLESRC_H
-#define POSTERN_MASTER_TABLESRC_H
+#ifndef POSTERN_TABLESRC_H
+#define POSTERN_TABLESRC_H
 
 #include <cdb.h>
 #include <limits.h>
