@@ -13,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import time
+import warnings
 
 import pytest
 
@@ -33,10 +34,14 @@ def client_ctx(maxv=None, minv=None, ciphers=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    if maxv:
-        ctx.maximum_version = maxv
-    if minv:
-        ctx.minimum_version = minv
+    # Setting TLS 1.0/1.1 on purpose (to see them refused) is deprecated
+    # in Python's ssl module; the warning is expected here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if maxv:
+            ctx.maximum_version = maxv
+        if minv:
+            ctx.minimum_version = minv
     if ciphers:
         ctx.set_ciphers(ciphers)
     return ctx
