@@ -50,6 +50,8 @@ postern-queued_MAIN := queue/main
 postern-queue_MAIN  := queue/main_queue
 # postern-queue reads postern.conf (queue_dir) with the master's parser.
 postern-queue_ALSO  := master
+PROGRAMS += postern-maildir
+postern-maildir_MAIN := deliver/main_maildir
 
 # Scripts installed next to the programs.
 SCRIPTS := postern-setup
@@ -158,6 +160,7 @@ install: programs
 	install -m 0755 $(BIN)/postern-tlsd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queued $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queue $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BIN)/postern-maildir $(DESTDIR)$(LIBEXECDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/postern/examples
 	cp -R etc/. $(DESTDIR)$(PREFIX)/share/doc/postern/examples/
 

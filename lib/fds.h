@@ -36,6 +36,17 @@
  *   4  control fd: the other end of smtpd's fd 3 (SOCK_SEQPACKET; grammar
  *      in smtpd/tlsctl.h).
  *   5  facts fd to the master (SOCK_SEQPACKET; grammar in lib/tlsfacts.h).
+ *
+ * postern-maildir (local delivery, one per maildir route; deliver/main_maildir.c):
+ *   0, 1  /dev/null
+ *   2     log pipe to the master.
+ *   3     job channel to postern-queued (SOCK_SEQPACKET; grammar in
+ *         deliver/maildir_job.h).
+ *   4     the maildir root, opened by the master O_DIRECTORY|O_NOFOLLOW.
+ *   5, 6  tmp/ and new/ of that root, opened by postern-maildir itself
+ *         before its sandbox (O_DIRECTORY|O_NOFOLLOW); its seccomp filter
+ *         names these numbers.
+ *   7     the message of the current job (arrives with each `job` frame).
  */
 #ifndef POSTERN_FDS_H
 #define POSTERN_FDS_H
@@ -58,6 +69,18 @@ enum {
 	DAEMON_FD_EXTRA = 4,	/* first role-specific descriptor */
 	DAEMON_FD_EXTRA_MAX = 4,	/* at most this many: 4..7 */
 	AUTHD_FD_USERS = 4,	/* postern-authd: users.cdb */
+};
+
+enum {
+	MAILDIR_FD_NULL_IN = 0,
+	MAILDIR_FD_NULL_OUT = 1,
+	MAILDIR_FD_LOG = 2,
+	MAILDIR_FD_JOBS = 3,
+	MAILDIR_FD_ROOT = 4,
+	MAILDIR_FD_TMP = 5,	/* opened by postern-maildir itself */
+	MAILDIR_FD_NEW = 6,	/* opened by postern-maildir itself */
+	MAILDIR_FD_MESSAGE = 7,	/* the current job's message */
+	MAILDIR_FD_FILE = 8,	/* the file being written in tmp/ */
 };
 
 enum {
