@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "hostname.h"
 #include "listenaddr.h"
 
 /* Range of the size and duration keys. */
@@ -76,33 +77,6 @@ static int set_path(char *dst, const char *dir, const char *value,
 	return 0;
 }
 
-/* 1 if s is a syntactically valid DNS host name (RFC 1123 labels). */
-static int valid_hostname(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > CONF_HOSTNAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (ch == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-'))
-			return 0;
-		if (ch == '-' && label == 0)
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return label > 0 && s[n - 1] != '-';
-}
-
 /* 1 if s is a plausible system user name ([a-z_][a-z0-9_-]*). */
 static int valid_user(const char *s)
 {
@@ -121,7 +95,7 @@ static int valid_user(const char *s)
 /* hostname = a DNS name (given to postern-smtpd for its greeting). */
 static int k_hostname(struct conf_parse *p, const char *v, char *err, size_t errcap)
 {
-	if (!valid_hostname(v)) {
+	if (!hostname_valid(v, strlen(v))) {
 		set_err(err, errcap, "not a valid host name (letters, digits, '-', '.')");
 		return -1;
 	}
@@ -375,7 +349,7 @@ static int default_hostname(struct master_conf *c, char *err, size_t errcap)
 	char name[CONF_HOSTNAME_MAX + 2];
 
 	if (gethostname(name, sizeof(name)) != 0 ||
-	    strnlen(name, sizeof(name)) >= sizeof(name) - 1 || !valid_hostname(name)) {
+	    strnlen(name, sizeof(name)) >= sizeof(name) - 1 || !hostname_valid(name, strlen(name))) {
 		snprintf(err, errcap, "%s: the machine's host name is not a valid "
 		         "domain name; set hostname =", c->file);
 		return -1;
