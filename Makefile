@@ -22,6 +22,9 @@ PKGS := libseccomp libsodium libssl libcrypto libcdb
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lseccomp -lsodium -lssl -lcrypto -lcdb)
+# postern-deliver's DNS answer parser (ns_initparse, ns_parserr) is in
+# libresolv; --as-needed keeps it out of every other program.
+PKG_LIBS   += -lresolv
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -50,6 +53,8 @@ postern-queued_MAIN := queue/main
 postern-queue_MAIN  := queue/main_queue
 # postern-queue reads postern.conf (queue_dir) with the master's parser.
 postern-queue_ALSO  := master
+PROGRAMS += postern-deliver
+postern-deliver_MAIN := deliver/main
 PROGRAMS += postern-maildir
 postern-maildir_MAIN := deliver/main_maildir
 
@@ -160,6 +165,7 @@ install: programs
 	install -m 0755 $(BIN)/postern-tlsd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queued $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-queue $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BIN)/postern-deliver $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(BIN)/postern-maildir $(DESTDIR)$(LIBEXECDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/postern/examples
 	cp -R etc/. $(DESTDIR)$(PREFIX)/share/doc/postern/examples/

@@ -26,6 +26,13 @@
  *   4..   role specific: postern-authd has users.cdb (read-only) at 4;
  *         postern-queued has none at start.
  *
+ * postern-deliver (SMTP delivery worker, deliver/main.c):
+ *   0, 1  /dev/null
+ *   2     log pipe to the master
+ *   3     job channel to postern-queued (SOCK_SEQPACKET; grammar in
+ *         deliver/job.h; the message arrives as an fd with each job)
+ *   4     optional: relay-secrets.cdb, read-only
+ *
  * postern-tlsd (starttls/tls listeners, in front of postern-smtpd;
  * smtpd/main_tlsd.c):
  *   0  the client's TCP socket.
@@ -91,6 +98,12 @@ enum {
 	TLSD_FD_CONTROL = 4,
 	TLSD_FD_FACTS = 5,
 	TLSD_FD_COUNT = 6,
+};
+
+enum {
+	DELIVER_FD_LOG = 2,
+	DELIVER_FD_JOBS = 3,
+	DELIVER_FD_SECRETS = 4,	/* optional */
 };
 
 #endif

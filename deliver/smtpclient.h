@@ -1,0 +1,72 @@
+/*
+ * smtpclient.h — one SMTP transaction of postern-deliver on an open
+ * connection (RFC 5321 client side, with RFC 3207 STARTTLS, RFC 4954
+ * AUTH PLAIN/LOGIN, RFC 2920 PIPELINING of MAIL/RCPT, RFC 1870 SIZE,
+ * RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 3461 DSN parameters).
+ *
+ * Policy (a message is never altered to fit a server):
+ *  - greeting not 2xx, EHLO and HELO refused, STARTTLS missing or failed
+ *    under tls=required/verify, a failed TLS handshake, AUTH impossible or
+ *    refused, or a network failure before MAIL: this server is skipped
+ *    (ATTEMPT_NEXT) with a temporary reason; the next address is tried;
+ *  - SIZE limit below the message: every recipient perm 552 5.3.4;
+ *    8-bit message and no 8BITMIME: perm 554 5.6.3; UTF-8 address and no
+ *    SMTPUTF8: perm 553 5.6.7 (nothing sent after EHLO but QUIT);
+ *  - after MAIL each recipient gets the reply that decided it (its RCPT
+ *    reply, or MAIL's, DATA's or the final one); a network failure after
+ *    MAIL leaves the undecided ones temp 451 4.4.2 and the attempt ends
+ *    (ATTEMPT_DONE: a second server could duplicate a delivery);
+ *  - a reply that breaks the grammar or the caps (reply.h) ends the
+ *    attempt, the undecided recipients temp 451 4.5.0, and sets
+ *    misbehaved, which recycles the worker after the job (invariant 6).
+ * Credentials are only sent over TLS, and wiped from memory after use.
+ */
+#ifndef POSTERN_DELIVER_SMTPCLIENT_H
+#define POSTERN_DELIVER_SMTPCLIENT_H
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+#include "args.h"
+#include "conn.h"
+#include "job.h"
+#include "reply.h"
+
+enum rcpt_class { RC_NONE = 0, RC_OK, RC_TEMP, RC_PERM };
+
+struct rcpt_result {
+	enum rcpt_class cls;
+	int code;
+	char status[REPLY_STATUS_MAX];
+	char text[REPLY_TEXT_MAX + 1];
+};
+
+struct attempt {
+	const struct job *job;
+	const struct deliver_args *args;
+	SSL_CTX *tls;			/* client context, never NULL */
+	int tls_verify_ready;		/* a CA bundle was loaded */
+	const char *helo;
+	const char *host;		/* the server's name (TLS, logs) */
+	int msgfd;
+	uint64_t msgsize;
+	int eightbit, utf8;
+	const char *login, *password;	/* AUTH, or NULL */
+	struct rcpt_result *res;	/* job->nrcpt entries */
+	/* out: */
+	int misbehaved;
+	int used_tls;
+	struct rcpt_result fail;	/* why the attempt was skipped (ATTEMPT_NEXT) */
+};
+
+enum attempt_result { ATTEMPT_DONE = 0, ATTEMPT_NEXT = 1 };
+
+/* Run one transaction on c (connected, nothing read yet). */
+enum attempt_result smtp_attempt(struct conn *c, struct attempt *a);
+
+/* Set a result from constants. */
+void result_set(struct rcpt_result *r, int code, const char *status, const char *text);
+/* Set a result from a remote reply (class from its code). */
+void result_from_reply(struct rcpt_result *r, const struct smtp_reply *rep);
+
+#endif

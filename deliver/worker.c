@@ -1,0 +1,200 @@
+/*
+ * worker.c — one job of postern-deliver (worker.h).  Runs in the sandbox.
+ * Failure policy: a malformed job frame or a dead channel is fatal to the
+ * worker (queued then retries every recipient); everything that goes
+ * wrong with a remote server becomes a per-recipient result.  Relay
+ * credentials are copied out of relay-secrets.cdb only for the attempt
+ * and wiped afterwards; they never appear in a log line or a frame.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "bufio.h"
+#include "chan.h"
+#include "conn.h"
+#include "dns.h"
+#include "log.h"
+#include "netstring.h"
+#include "worker.h"
+
+#define CRED_MAX 256
+
+struct creds {
+	char login[CRED_MAX], password[CRED_MAX];
+};
+
+/* 1 if p[0..n) holds a byte >= 0x80 (an SMTPUTF8 address). */
+static int utf8_addr(const struct bytes *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->p[i] & 0x80)
+			return 1;
+	}
+	return 0;
+}
+
+/* "login password" of relay name: 0, or -1 (missing or malformed). */
+static int lookup_creds(struct worker *w, const char *name, struct creds *cr)
+{
+	const unsigned char *v, *sp;
+	size_t vn, ln;
+
+	if (cdbfd_find(&w->secrets, name, strlen(name), &v, &vn) != 1)
+		return -1;
+	sp = memchr(v, ' ', vn);
+	if (sp == NULL)
+		return -1;
+	ln = (size_t)(sp - v);
+	if (ln == 0 || ln >= CRED_MAX || vn - ln - 1 == 0 || vn - ln - 1 >= CRED_MAX ||
+	    memchr(v, '\0', vn) != NULL)
+		return -1;
+	memcpy(cr->login, v, ln);
+	cr->login[ln] = '\0';
+	memcpy(cr->password, sp + 1, vn - ln - 1);
+	cr->password[vn - ln - 1] = '\0';
+	return 0;
+}
+
+/* Every recipient still undecided gets the same constant result. */
+static void settle_all(struct worker *w, int code, const char *status, const char *text)
+{
+	struct rcpt_result r;
+
+	result_set(&r, code, status, text);
+	for (size_t i = 0; i < w->job.nrcpt; i++) {
+		if (w->res_rcpt[i].cls == RC_NONE)
+			w->res_rcpt[i] = r;
+	}
+}
+
+/* Try each target in turn. */
+static void try_targets(struct worker *w, struct attempt *a, const struct dns_result *d)
+{
+	static struct conn c;
+	unsigned port = w->job.route.relay ? w->job.route.port : w->args->mx_port;
+	char last[REPLY_TEXT_MAX + 1] = "no address could be tried";
+	int last_code = 451;
+	char last_status[REPLY_STATUS_MAX] = "4.4.1";
+
+	for (size_t i = 0; i < d->ntargets; i++) {
+		int64_t dl = clock_ms() + (int64_t)w->args->timeout_ms[TMO_CONNECT];
+
+		a->host = d->t[i].host;
+		if (conn_open(&c, &d->t[i], port, (const struct sockaddr *)&w->args->bind,
+		              w->args->have_bind ? w->args->bindlen : 0, dl) != 0) {
+			snprintf(last, sizeof(last), "cannot connect to %s (%s)", d->t[i].host, c.why);
+			last_code = 451;
+			memcpy(last_status, "4.4.1", 6);
+			continue;
+		}
+		if (smtp_attempt(&c, a) == ATTEMPT_DONE) {
+			conn_close(&c);
+			w->misbehaved |= a->misbehaved;
+			return;
+		}
+		conn_close(&c);
+		w->misbehaved |= a->misbehaved;
+		memcpy(last, a->fail.text, sizeof(last));
+		memcpy(last_status, a->fail.status, sizeof(last_status));
+		last_code = a->fail.code;
+		if (a->misbehaved)
+			break;
+	}
+	settle_all(w, last_code, last_status, last);
+}
+
+/* Deliver the parsed job: results in w->res_rcpt. */
+static void deliver(struct worker *w, int msgfd)
+{
+	static struct dns_result d;
+	struct job *j = &w->job;
+	struct attempt a;
+	struct creds cr;
+	size_t valid = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.job = j;
+	a.args = w->args;
+	a.tls = w->tls;
+	a.tls_verify_ready = w->tls_verify_ready;
+	a.helo = j->helo[0] != '\0' ? j->helo : w->args->helo;
+	a.msgfd = msgfd;
+	a.res = w->res_rcpt;
+	a.utf8 = utf8_addr(&j->sender);
+	for (size_t i = 0; i < j->nrcpt; i++) {
+		if (!j->rcpt[i].valid)
+			result_set(&w->res_rcpt[i], 553, "5.1.3", "recipient address cannot be sent");
+		else {
+			valid++;
+			a.utf8 |= utf8_addr(&j->rcpt[i].addr);
+		}
+	}
+	if (!j->sender_valid)
+		return settle_all(w, 553, "5.1.7", "sender address cannot be sent");
+	if (valid == 0)
+		return;
+	if (body_scan(msgfd, &j->header, &a.msgsize, &a.eightbit) != 0)
+		return settle_all(w, 451, "4.3.0", "message file unreadable");
+	if (j->route.auth[0] != '\0') {
+		if (lookup_creds(w, j->route.auth, &cr) != 0)
+			return settle_all(w, 451, "4.7.0", "no relay credentials for this route");
+		a.login = cr.login;
+		a.password = cr.password;
+	}
+	dns_targets(&w->res, &j->route, j->domain, &d);
+	if (!d.ok)
+		settle_all(w, d.code, d.status, d.text);
+	else
+		try_targets(w, &a, &d);
+	sodium_memzero(&cr, sizeof(cr));
+}
+
+/* Log and send one result. */
+static int report(struct worker *w, size_t i)
+{
+	static const char *const cls[] = { "temp", "ok", "temp", "perm" };
+	unsigned char buf[2048];
+	const struct rcpt_result *r = &w->res_rcpt[i];
+	const unsigned char *f;
+	struct logline l;
+	size_t n;
+
+	ll_begin(&l, "delivery");
+	ll_u64(&l, "job", w->job.id);
+	ll_bytes(&l, "rcpt", w->job.rcpt[i].addr.p, w->job.rcpt[i].addr.n);
+	ll_str(&l, "class", cls[r->cls]);
+	ll_u64(&l, "code", (uint64_t)r->code);
+	ll_str(&l, "status", r->status);
+	ll_str(&l, "text", r->text);
+	ll_emit(&l);
+	f = frame_rcpt(buf, sizeof(buf), &n, w->job.id, i, cls[r->cls], r->code, r->status,
+	               r->text);
+	return f != NULL && chan_send(w->chan, f, n, clock_ms() + 60000) == 0 ? 0 : -1;
+}
+
+/* Deliver one job and report (see worker.h). */
+int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int msgfd)
+{
+	unsigned char buf[64];
+	const unsigned char *f;
+	size_t n;
+
+	if (job_parse(&w->job, payload, plen) != 0) {
+		close(msgfd);
+		log_event("bad-job-frame", "action=exit");
+		return -1;
+	}
+	memset(w->res_rcpt, 0, sizeof(w->res_rcpt[0]) * w->job.nrcpt);
+	deliver(w, msgfd);
+	close(msgfd);
+	settle_all(w, 451, "4.3.0", "not attempted");
+	for (size_t i = 0; i < w->job.nrcpt; i++) {
+		if (report(w, i) != 0)
+			return -1;
+	}
+	f = frame_done(buf, sizeof(buf), &n, w->job.id);
+	return f != NULL && chan_send(w->chan, f, n, clock_ms() + 60000) == 0 ? 0 : -1;
+}

@@ -1,0 +1,36 @@
+/*
+ * worker.h — one job of postern-deliver from frame to results: parse the
+ * `job` frame (job.h), check the envelope, find the targets (dns.h), try
+ * them in order (conn.h, smtpclient.h) until one transaction decides,
+ * then send one `rcpt` frame per recipient and `done` on the job channel,
+ * and log one line per recipient.
+ */
+#ifndef POSTERN_DELIVER_WORKER_H
+#define POSTERN_DELIVER_WORKER_H
+
+#include <openssl/ssl.h>
+#include <resolv.h>
+
+#include "args.h"
+#include "cdbfd.h"
+#include "job.h"
+#include "smtpclient.h"
+
+struct worker {
+	const struct deliver_args *args;
+	int chan;			/* the job channel (fd 3) */
+	struct __res_state res;
+	SSL_CTX *tls;
+	int tls_verify_ready;
+	struct cdbfd secrets;		/* relay-secrets.cdb, or fd -1 */
+	struct job job;
+	struct rcpt_result res_rcpt[JOB_RCPT_MAX];
+	int misbehaved;			/* a peer broke the protocol: recycle */
+};
+
+/* Deliver the job in payload with message fd msgfd (closed here) and
+ * report on w->chan.  0, or -1 if the frame is malformed or the channel
+ * failed (the caller exits). */
+int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int msgfd);
+
+#endif
