@@ -109,11 +109,24 @@ static struct stat check_maildir(uid_t uid)
 	return root;
 }
 
-/* After the chroot "/" must be the directory the master opened. */
-static void check_root_is_fd(const struct stat *root)
+/* Started without root (development, DESIGN §1) there is no chroot and no
+ * uid change, so the worker must already be the maildir's owner. */
+static void check_dev_mode(uid_t uid)
+{
+	if (geteuid() != 0 && (getuid() != uid || geteuid() != uid))
+		log_fatal("not-root-and-not-the-owner uid=%u", (unsigned)getuid());
+}
+
+/* After the chroot "/" must be the directory the master opened (without
+ * root there is no chroot: the filter and fds 5, 6 are all that confine). */
+static void check_root_is_fd(const struct stat *root, int chrooted)
 {
 	struct stat now;
 
+	if (!chrooted) {
+		log_event("warning", "reason=not-root detail=no-chroot");
+		return;
+	}
 	if (stat("/", &now) != 0)
 		log_fatal("stat-root");
 	if (now.st_dev != root->st_dev || now.st_ino != root->st_ino)
@@ -206,11 +219,13 @@ int main(int argc, char **argv)
 	struct stat root;
 	const char *why = "";
 	size_t nbye;
+	int chrooted;
 
 	log_init("postern-maildir");
 	if (maildir_args_parse(argc, argv, &args, &why) != 0)
 		log_fatal("bad-arguments detail=\"%s\"", why);
 	check_fds();
+	check_dev_mode(args.uid);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		log_fatal("sigpipe");
 	if (maildir_host_escape(args.host, st.host, sizeof(st.host)) != 0)
@@ -227,8 +242,9 @@ int main(int argc, char **argv)
 	spec.gid = args.gid;
 	spec.rules = maildir_sandbox_rules;
 	spec.nrules = maildir_sandbox_nrules;
+	chrooted = geteuid() == 0;	/* sandbox_enter chroots exactly then */
 	sandbox_enter(&spec);
-	check_root_is_fd(&root);
+	check_root_is_fd(&root, chrooted);
 	log_event("start", "jobs=%llu", (unsigned long long)args.jobs);
 
 	for (uint64_t done = 0; done < args.jobs; done++) {

@@ -105,6 +105,7 @@ class Worker:
         self.root = root
         self.argv = [binary or prog("postern-maildir"), "-u", str(uid), "-g", str(gid),
                      "-r", root, "-m", str(uid_min), "-n", str(jobs), "-h", HOST]
+        self.start_as = None    # (uid, gid): run without root
         self.proc = None
         self.sock = None
         self.lines = []
@@ -125,8 +126,11 @@ class Worker:
         os.close(rootfd)
         argv = ["/bin/bash", "-c", 'exec 3<&%d 4<&%d %d<&- %d<&-; exec "$@"' % (t, r, t, r),
                 "sh"] + self.argv
+        extra = {}
+        if self.start_as:
+            extra = dict(user=self.start_as[0], group=self.start_as[1], extra_groups=[])
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, pass_fds=(t, r))
+                                     stderr=subprocess.PIPE, pass_fds=(t, r), **extra)
         os.close(t)
         os.close(r)
         self.sock = mine
@@ -437,3 +441,30 @@ def test_malformed_job_frame_closes_the_channel_without_a_file(maildir, ids, tmp
         assert w.wait() == 111, w.log()
         assert "reason=malformed-job-frame" in w.log() or "reason=job-channel" in w.log(), w.log()
     assert files(maildir, "tmp") == [] and files(maildir, "new") == []
+
+
+def test_without_root_runs_only_as_the_owner(maildir, ids, tmp_path):
+    """Development mode (DESIGN §1): no chroot, no uid change; the worker
+    must already be the owner, and still delivers under its filter."""
+    uid, gid = ids
+    w = Worker(maildir, uid, gid)
+    w.start_as = (uid, gid)
+    os.chmod(str(tmp_path), 0o755)
+    try:
+        w.start()
+        w.wait_log(r"event=warning reason=not-root detail=no-chroot")
+        w.send_job(9, HEADER, ["a@example.org"], MESSAGE, tmp_path)
+        assert w.results(9)[0][:2] == ("ok", 250)
+        assert open("/proc/%d/status" % w.proc.pid).read().count("Seccomp:\t2") == 1
+    finally:
+        w.kill()
+    assert len(files(maildir, "new")) == 1
+    nobody = pwd.getpwnam("nobody")
+    w = Worker(maildir, uid, gid)
+    w.start_as = (nobody.pw_uid, nobody.pw_gid)
+    try:
+        w.start()
+        assert w.wait() == 111
+    finally:
+        w.kill()
+    assert "reason=not-root-and-not-the-owner" in w.log(), w.log()
