@@ -440,7 +440,8 @@ static void child_pread_other(int report_fd)
 	char c;
 
 	enter_maildir(report_fd);
-	(void)pread(MAILDIR_FD_TMP, &c, 1, 0);
+	if (pread(MAILDIR_FD_TMP, &c, 1, 0) > 0)
+		_exit(122);
 }
 
 static void child_socket(int report_fd)
