@@ -20,7 +20,7 @@
 #include "fds.h"
 #include "maildir_sandbox_rules.h"
 
-#define ARG_IS(n, v) SCMP_CMP((n), SCMP_CMP_EQ, (scmp_datum_t)(v))
+#define ARG_IS(n, v) SCMP_CMP((n), SCMP_CMP_EQ, (scmp_datum_t)(v), 0)
 
 const struct sandbox_rule maildir_sandbox_rules[] = {
 	/* fdpass_recv: one job frame with its message descriptor, from the
