@@ -266,7 +266,13 @@ enum conn_status conn_starttls(struct conn *c, SSL_CTX *ctx, const char *host, i
 	}
 	if (verify) {
 		SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
-		if (SSL_set1_host(c->ssl, host) != 1) {
+		/* An IP literal (relay:[addr]) is matched against the
+		 * certificate's IP addresses, a name against its DNS names. */
+		int ok = is_ip(host)
+		         ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host)
+		         : SSL_set1_host(c->ssl, host);
+
+		if (ok != 1) {
 			c->why = "tls-setup";
 			return CONN_NET;
 		}

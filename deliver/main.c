@@ -48,10 +48,10 @@ static int check_fds(void)
 {
 	for (int fd = 0; fd <= DELIVER_FD_JOBS; fd++) {
 		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("reason=descriptor-missing fd=%d", fd);
+			log_fatal("descriptor-missing fd=%d", fd);
 	}
 	if (close_range(DELIVER_FD_SECRETS + 1, ~0U, 0) != 0)
-		log_fatal("reason=close_range");
+		log_fatal("close_range");
 	return fcntl(DELIVER_FD_SECRETS, F_GETFD) >= 0;
 }
 
@@ -84,7 +84,7 @@ static int next_job(int chan, unsigned char *buf, const unsigned char **payload,
 			continue;
 		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
 		    fd_wait(chan, POLLIN, DEADLINE_NONE) != 0)
-			log_fatal("reason=job-channel errno=%d", errno);
+			log_fatal("job-channel errno=%d", errno);
 	}
 	if (r == 0)
 		return 0;
@@ -92,7 +92,7 @@ static int next_job(int chan, unsigned char *buf, const unsigned char **payload,
 	    used != (size_t)r) {
 		for (size_t i = 0; i < nfds; i++)
 			close(msgfd[i]);
-		log_fatal("reason=bad-job-frame");
+		log_fatal("bad-job-frame");
 	}
 	return 1;
 }
@@ -109,24 +109,24 @@ int main(int argc, char **argv)
 
 	log_init("postern-deliver");
 	if (deliver_args_parse(argc, argv, &args, &why) != 0)
-		log_fatal("reason=bad-arguments detail=\"%s\"", why);
+		log_fatal("bad-arguments detail=\"%s\"", why);
 	have_secrets = check_fds();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		log_fatal("reason=sigpipe");
+		log_fatal("sigpipe");
 	tzset();
 	if (sodium_init() < 0)
-		log_fatal("reason=sodium_init");
+		log_fatal("sodium_init");
 	w.args = &args;
 	w.chan = DELIVER_FD_JOBS;
 	if (dns_init(&w.res, args.have_resolver ? &args.resolver : NULL,
 	             (unsigned)(args.timeout_ms[TMO_CONNECT] / 1000 < 5 ?
 	                        args.timeout_ms[TMO_CONNECT] / 1000 : 5)) != 0)
-		log_fatal("reason=res_ninit");
+		log_fatal("res_ninit");
 	w.tls = tls_client_ctx(args.cafile);
 	w.tls_verify_ready = args.cafile != NULL;
 	cdbfd_init(&w.secrets);
 	if (have_secrets && cdbfd_attach(&w.secrets, DELIVER_FD_SECRETS) != 0)
-		log_fatal("reason=relay-secrets-unreadable");
+		log_fatal("relay-secrets-unreadable");
 
 	spec.role = "deliver";
 	spec.root = args.root;
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		if (worker_job(&w, payload, plen, msgfd[0]) != 0)
-			log_fatal("reason=job-channel");
+			log_fatal("job-channel");
 		done++;
 		if (w.misbehaved)
 			bye(w.chan, "peer-misbehaved");

@@ -1,0 +1,213 @@
+"""postern-deliver against recording SMTP servers on loopback (relay
+routes "relay:127.0.0.1:PORT", so no DNS): byte-exact delivery of the
+header block and the dot-stuffed message, several recipients in one
+transaction, per-recipient results, 4xx, STARTTLS policies, AUTH, SIZE,
+8BITMIME, SMTPUTF8, DSN parameters, and batches.  Root only (the worker
+chroots and drops to postern-deliver)."""
+import os
+
+import pytest
+
+import deliver_harness as h
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+MSG = (b"From: alice@src.test\r\nTo: bob@dest.test\r\nSubject: hi\r\n\r\n"
+       b"line one\r\n.starts with a dot\r\n..two dots\r\n.\r\nlast line\r\n")
+HDR = b"Received: from x by y; Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+
+
+def relay(srv, opts=""):
+    return ("relay:127.0.0.1:%d%s" % (srv.port, opts)).encode()
+
+
+def test_byte_exact_several_recipients_one_transaction():
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(1, [b"bob@dest.test", b"carol@dest.test"], MSG, route=relay(srv), header=HDR)
+        res = d.results(1, 2)
+        assert [res[i]["class"] for i in (0, 1)] == ["ok", "ok"], d.log()
+        assert res[0]["code"] == 250 and res[0]["status"] == "2.0.0"
+        assert len(srv.transactions) == 1
+        t = srv.transactions[0]
+        assert t["data"] == HDR + MSG
+        # Stuffed on the wire: every line starting with '.' got one more.
+        assert b"\r\n..starts with a dot\r\n...two dots\r\n..\r\n" in t["raw"]
+        assert t["mail"].startswith(b"MAIL FROM:<alice@src.test>")
+        assert [r.split(b">")[0] for r in t["rcpts"]] == [b"RCPT TO:<bob@dest.test",
+                                                          b"RCPT TO:<carol@dest.test"]
+        assert b"EHLO out.test.example\r\n" in srv.lines
+
+
+def test_message_without_final_crlf_still_ends_with_crlf_dot_crlf():
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(2, [b"bob@dest.test"], b"Subject: x\r\n\r\nno newline", route=relay(srv),
+                   header=b"")
+        assert d.results(2, 1)[0]["class"] == "ok"
+        assert srv.transactions[0]["raw"] == b"Subject: x\r\n\r\nno newline\r\n"
+
+
+def test_mixed_recipient_replies():
+    def rcpt(a):
+        return {"bad@dest.test": "550 5.1.1 no such user \x01\x7f",
+                "later@dest.test": "451 4.2.1 try later"}.get(a, "250 ok")
+    with h.SmtpServer(rcpt=rcpt) as srv, h.Deliver() as d:
+        d.send_job(3, [b"bad@dest.test", b"good@dest.test", b"later@dest.test"], MSG,
+                   route=relay(srv))
+        res = d.results(3, 3)
+        assert (res[0]["class"], res[0]["code"], res[0]["status"]) == ("perm", 550, "5.1.1")
+        assert res[0]["text"] == b"5.1.1 no such user ??"     # sanitized
+        assert (res[1]["class"], res[1]["code"]) == ("ok", 250)
+        assert (res[2]["class"], res[2]["code"], res[2]["status"]) == ("temp", 451, "4.2.1")
+        assert len(srv.transactions) == 1
+        assert len(srv.transactions[0]["rcpts"]) == 1
+
+
+def test_final_4xx_is_temp_for_every_accepted_recipient():
+    with h.SmtpServer(final_reply="452 4.3.1 disk full") as srv, h.Deliver() as d:
+        d.send_job(4, [b"a@dest.test", b"b@dest.test"], MSG, route=relay(srv))
+        res = d.results(4, 2)
+        assert all((r["class"], r["code"], r["status"]) == ("temp", 452, "4.3.1")
+                   for r in res.values())
+
+
+def test_server_down_is_temp():
+    with h.SmtpServer() as srv:
+        port = srv.port
+    with h.Deliver() as d:
+        d.send_job(5, [b"a@dest.test"], MSG, route=b"relay:127.0.0.1:%d" % port)
+        r = d.results(5, 1)[0]
+        assert r["class"] == "temp" and r["status"] == "4.4.1", r
+
+
+def test_size_refusal_sends_nothing():
+    with h.SmtpServer(size=100) as srv, h.Deliver() as d:
+        d.send_job(6, [b"a@dest.test", b"b@dest.test"], MSG, route=relay(srv))
+        res = d.results(6, 2)
+        assert all((r["class"], r["code"], r["status"]) == ("perm", 552, "5.3.4")
+                   for r in res.values())
+        assert not any(l.startswith(b"MAIL") for l in srv.lines)
+
+
+def test_size_param_sent():
+    with h.SmtpServer(size=10**6) as srv, h.Deliver() as d:
+        d.send_job(7, [b"a@dest.test"], MSG, route=relay(srv), header=HDR)
+        assert d.results(7, 1)[0]["class"] == "ok"
+        assert b" SIZE=%d" % (len(MSG) + len(HDR)) in srv.transactions[0]["mail"]
+
+
+def test_8bit_message_and_server_without_8bitmime_fails_cleanly():
+    msg = b"Subject: caf\xc3\xa9\r\n\r\nbody\r\n"
+    with h.SmtpServer(ehlo=["PIPELINING"]) as srv, h.Deliver() as d:
+        d.send_job(8, [b"a@dest.test"], msg, route=relay(srv))
+        r = d.results(8, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("perm", 554, "5.6.3")
+        assert not any(l.startswith(b"MAIL") for l in srv.lines)
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(9, [b"a@dest.test"], msg, route=relay(srv))
+        assert d.results(9, 1)[0]["class"] == "ok"
+        assert b"BODY=8BITMIME" in srv.transactions[0]["mail"]
+        assert srv.transactions[0]["data"].endswith(msg)
+
+
+def test_utf8_address_needs_smtputf8():
+    with h.SmtpServer(ehlo=["8BITMIME"]) as srv, h.Deliver() as d:
+        d.send_job(10, ["jos\u00e9@dest.test".encode()], MSG, route=relay(srv))
+        r = d.results(10, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("perm", 553, "5.6.7")
+
+
+def test_dsn_parameters_passed_when_offered():
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(11, [(b"a@dest.test", b"SUCCESS,FAILURE", b"rfc822;a@dest.test")], MSG,
+                   route=relay(srv), ret=b"hdrs", envid=b"QQ123")
+        assert d.results(11, 1)[0]["class"] == "ok"
+        t = srv.transactions[0]
+        assert b" RET=HDRS" in t["mail"] and b" ENVID=QQ123" in t["mail"]
+        assert t["rcpts"][0] == b"RCPT TO:<a@dest.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@dest.test"
+
+
+def test_unsafe_recipient_never_reaches_the_wire():
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(12, [b"x@dest.test>\r\nRSET", b"ok@dest.test"], MSG, route=relay(srv))
+        res = d.results(12, 2)
+        assert (res[0]["class"], res[0]["status"]) == ("perm", "5.1.3")
+        assert res[1]["class"] == "ok"
+        assert not any(b"RSET" in l for l in srv.lines)
+
+
+def test_starttls_opportunistic_with_self_signed_cert(tmp_path):
+    ca, cert, key = h.make_ca(tmp_path)
+    with h.SmtpServer(tls=h.server_tls(cert, key)) as srv, h.Deliver() as d:
+        d.send_job(13, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(13, 1)[0]["class"] == "ok", d.log()
+        assert srv.transactions[0]["tls"] is True
+
+
+def test_tls_required_without_starttls_is_temp():
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(14, [b"a@dest.test"], MSG, route=relay(srv, " tls=required"))
+        r = d.results(14, 1)[0]
+        assert (r["class"], r["status"]) == ("temp", "4.7.4"), r
+        assert srv.transactions == []
+
+
+def test_tls_verify_right_and_wrong_ca(tmp_path):
+    ca, cert, key = h.make_ca(tmp_path / "a" if (tmp_path / "a").mkdir() is None else None)
+    other, _, _ = h.make_ca(tmp_path / "b" if (tmp_path / "b").mkdir() is None else None,
+                            name="Other CA")
+    with h.SmtpServer(tls=h.server_tls(cert, key)) as srv:
+        with h.Deliver(args=["-C", ca]) as d:
+            d.send_job(15, [b"a@dest.test"], MSG, route=relay(srv, " tls=verify"))
+            assert d.results(15, 1)[0]["class"] == "ok", d.log()
+        with h.Deliver(args=["-C", other]) as d:
+            d.send_job(16, [b"a@dest.test"], MSG, route=relay(srv, " tls=verify"))
+            r = d.results(16, 1)[0]
+            assert (r["class"], r["status"]) == ("temp", "4.7.5"), r
+        assert len(srv.transactions) == 1
+
+
+def secrets_cdb(tmp_path, entries):
+    src = tmp_path / "secrets.txt"
+    out = str(tmp_path / "relay-secrets.cdb")
+    lines = "".join("+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in entries.items())
+    src.write_text(lines + "\n")
+    import subprocess
+    subprocess.run(["cdb", "-c", "-m" if False else "-c", out], check=False)
+    with open(str(src), "rb") as f:
+        subprocess.run(["cdb", "-c", out], stdin=f, check=True)
+    return out
+
+
+@pytest.mark.parametrize("mech", ["PLAIN LOGIN", "LOGIN"])
+def test_auth_to_relay(tmp_path, mech):
+    ca, cert, key = h.make_ca(tmp_path)
+    db = secrets_cdb(tmp_path, {"smarthost": "relayuser s3cret pass"})
+    srv = h.SmtpServer(tls=h.server_tls(cert, key), auth=("relayuser", "s3cret pass"))
+    srv.ehlo = [e if not e.startswith("AUTH") else "AUTH " + mech for e in srv.ehlo]
+    with srv, h.Deliver(secrets=db) as d:
+        d.send_job(17, [b"a@dest.test"], MSG, route=relay(srv, " auth=smarthost"))
+        assert d.results(17, 1)[0]["class"] == "ok", d.log()
+        assert srv.transactions[0]["auth"] is True
+        assert "s3cret" not in d.log()
+
+
+def test_auth_refused_and_missing_secret_are_temp(tmp_path):
+    ca, cert, key = h.make_ca(tmp_path)
+    db = secrets_cdb(tmp_path, {"smarthost": "relayuser wrong"})
+    with h.SmtpServer(tls=h.server_tls(cert, key), auth=("relayuser", "right")) as srv, \
+            h.Deliver(secrets=db) as d:
+        d.send_job(18, [b"a@dest.test"], MSG, route=relay(srv, " auth=smarthost"))
+        assert d.results(18, 1)[0]["class"] == "temp"
+        d.send_job(19, [b"a@dest.test"], MSG, route=relay(srv, " auth=other"))
+        assert d.results(19, 1)[0]["class"] == "temp"
+        assert srv.transactions == []
+
+
+def test_batch_ends_with_bye():
+    with h.SmtpServer() as srv, h.Deliver(args=["-n", "2"]) as d:
+        for j in (20, 21):
+            d.send_job(j, [b"a@dest.test"], MSG, route=relay(srv))
+            assert d.results(j, 1)[0]["class"] == "ok"
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        assert len(srv.transactions) == 2
