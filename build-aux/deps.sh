@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libsodium-dev libssl-dev
 libcdb-dev tinycdb libcmocka-dev clang libclang-rt-14-dev openssl
-python3 python3-pytest swaks strace procps"
+python3 python3-pytest swaks strace procps dnsmasq-base"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \

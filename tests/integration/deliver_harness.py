@@ -221,7 +221,8 @@ class Deliver:
     def argv(self):
         uid, gid = deliver_ids()
         return [self.binary, "-u", str(uid), "-g", str(gid), "-r", self.chroot,
-                "-H", "out.test.example", "-t", "5"] + self.args
+                "-H", "out.test.example"] + \
+            ([] if "-t" in self.args else ["-t", "5"]) + self.args
 
     def start(self, wrap=None):
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
