@@ -32,6 +32,9 @@ static const char fixed_dummy[] =
 
 enum as_state { AS_FREE, AS_IDLE, AS_WAIT, AS_VERIFY };
 
+/* Most control frames drain_control applies at once. */
+#define CTL_DRAIN_MAX 1024
+
 struct asess {
 	enum as_state state;
 	int fd;
@@ -55,6 +58,7 @@ int serve_init(struct authd *a)
 		return -1;
 	for (size_t i = 0; i < SERVE_SESSIONS_MAX; i++)
 		a->s[i].fd = -1;
+	a->ctl_status = 1;
 	return 0;
 }
 
@@ -261,6 +265,23 @@ static void take_results(struct authd *a)
 	}
 }
 
+static int on_control(struct authd *a);
+
+/* Apply the control frames already waiting on fd 3, without blocking.
+ * The master writes a session's `tls` frame there before postern-tlsd
+ * lets smtpd go on (lib/tlsfacts.h), so an AUTH that arrives "before"
+ * its facts finds them here; bounded, a flood cannot pin us. */
+static void drain_control(struct authd *a)
+{
+	for (int i = 0; i < CTL_DRAIN_MAX && a->ctl_status == 1; i++) {
+		struct pollfd p = { a->ctl, POLLIN, 0 };
+
+		if (poll(&p, 1, 0) != 1)
+			return;
+		a->ctl_status = on_control(a);
+	}
+}
+
 /* An `auth` frame from idle session s. */
 static void on_request(struct authd *a, struct asess *s, const unsigned char *p, size_t n)
 {
@@ -281,6 +302,8 @@ static void on_request(struct authd *a, struct asess *s, const unsigned char *p,
 	case REQ_OK:
 		break;
 	}
+	if (!s->plain && !s->tls)
+		drain_control(a);
 	if (!s->plain && !s->tls) {
 		log_auth(s, "tls-required", NULL, 0);
 		reply_no(s, 538, "5.7.11 Encryption required for requested "
@@ -460,12 +483,16 @@ int serve_run(struct authd *a)
 			if (pfd[k].revents && s->state != AS_FREE && s->fd == pfd[k].fd)
 				on_session(a, s);
 		}
+		if (a->ctl_status != 1)
+			return a->ctl_status;
 		if (pfd[1].revents)
 			take_results(a);
+		/* Through drain_control, which polls before each read: fd 3
+		 * is blocking, and an AUTH may have drained it meanwhile. */
 		if (pfd[0].revents) {
-			rc = on_control(a);
-			if (rc <= 0)
-				return rc;
+			drain_control(a);
+			if (a->ctl_status != 1)
+				return a->ctl_status;
 		}
 	}
 }

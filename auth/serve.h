@@ -13,7 +13,11 @@
  *     `no` 454 "4.7.0 Authentication service busy, try again later" (pool full)
  *     `no` 454 "4.7.0 Temporary authentication failure"  (no users table)
  *     `no` 538 "5.7.11 Encryption required for requested authentication
- *               mechanism"  (starttls/tls listener without TLS facts)
+ *               mechanism"  (starttls/tls listener without TLS facts;
+ *               before answering it, the control frames already waiting
+ *               on fd 3 are applied, since the master writes a session's
+ *               `tls` frame there before tlsd lets smtpd go on,
+ *               lib/tlsfacts.h; so a pipelined AUTH never loses the race)
  * A frame while one is pending, a malformed frame, a frame over
  * SERVE_FRAME_MAX, EOF or an error closes that session's channel only
  * (DESIGN invariant 6).  Sends use MSG_DONTWAIT: a session that does not
@@ -44,6 +48,10 @@ struct asess;
 
 struct authd {
 	int ctl;			/* fd 3 */
+	/* 1 while the control socket works; 0 (master gone) or -1 (malformed
+	 * frame) once a read in drain_control saw its end: serve_run returns
+	 * it. */
+	int ctl_status;
 	int wake;			/* read end of the pool's pipe */
 	int have_key;
 	unsigned char key[TICKET_KEY_LEN];

@@ -59,7 +59,7 @@ static void result(const unsigned char *p, size_t n)
 	check(tlsctl_parse_result(pl, pn, &r2) == 0 && memcmp(&r, &r2, sizeof r) == 0);
 }
 
-/* The facts channel: `tls` and `keys`. */
+/* The facts channel: `tls`, `keys` and `ack`. */
 static void facts(const unsigned char *p, size_t n)
 {
 	struct tls_facts f, f2;
@@ -68,6 +68,10 @@ static void facts(const unsigned char *p, size_t n)
 	const unsigned char *fr, *pl;
 	size_t fn, pn, used;
 
+	/* `ack` is exactly the one-field frame the builder makes. */
+	fr = tlsack_build(buf, sizeof buf, &fn);
+	check(fr != NULL && netstring_parse(fr, fn, sizeof buf, &pl, &pn, &used) == NS_OK);
+	check(tlsack_parse(p, n) != 0 || (n == pn && memcmp(p, pl, n) == 0));
 	if (tlsfacts_parse(p, n, &f) == 0) {
 		check(tlsfacts_version_ok(f.version) && tlsfacts_cipher_ok(f.cipher));
 		fr = tlsfacts_build(buf, sizeof buf, &f, &fn);

@@ -1,8 +1,8 @@
 /*
- * tlsfacts.c — building and parsing the two frames of the master <-> tlsd
+ * tlsfacts.c — building and parsing the three frames of the master <-> tlsd
  * facts channel (grammar in tlsfacts.h).  Used by postern-tlsd (sends
- * `tls`, reads `keys`) and the master (the reverse).  Pure functions over
- * caller buffers; no syscalls.  Failure policy: fail closed.
+ * `tls`, reads `keys` and `ack`) and the master (the reverse).  Pure
+ * functions over caller buffers; no syscalls.  Failure policy: fail closed.
  */
 #include "tlsfacts.h"
 
@@ -58,6 +58,25 @@ const unsigned char *tlsfacts_build(unsigned char *buf, size_t cap,
 	fw_str(&w, "tls");
 	fw_str(&w, f->version);
 	fw_str(&w, f->cipher);
+	return fw_finish(&w, n);
+}
+
+/* The master's `ack` (tlsfacts.h). */
+int tlsack_parse(const unsigned char *payload, size_t n)
+{
+	struct frame_reader r;
+
+	fr_init(&r, payload, n);
+	return fr_is(&r, "ack") == 1 && fr_end(&r) == 0 ? 0 : -1;
+}
+
+/* Build the `ack` frame. */
+const unsigned char *tlsack_build(unsigned char *buf, size_t cap, size_t *n)
+{
+	struct frame_writer w;
+
+	fw_init(&w, buf, cap);
+	fw_str(&w, "ack");
 	return fw_finish(&w, n);
 }
 

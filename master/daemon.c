@@ -161,6 +161,7 @@ static int flush_queue(struct daemon *d)
 		f->fd = -1;
 		d->qhead = (d->qhead + 1) % DAEMON_QUEUE_MAX;
 		d->qlen--;
+		d->ndone++;
 		if (rc != 0)
 			return -1;
 	}
@@ -178,6 +179,7 @@ static void clear_queue(struct daemon *d)
 		f->fd = -1;
 		d->qhead = (d->qhead + 1) % DAEMON_QUEUE_MAX;
 		d->qlen--;
+		d->ndone++;
 	}
 	d->qhead = 0;
 }
@@ -202,12 +204,25 @@ int daemon_send(struct master *m, enum daemon_slot slot,
 	f->len = n;
 	f->fd = fd;
 	d->qlen++;
+	d->nqueued++;
 	if (flush_queue(d) != 0) {
 		log_event("daemon-control-failed", "role=%s error=%s", d->role->name,
 		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
 		kill(d->pid, SIGKILL);
 	}
 	return 0;
+}
+
+/* Number of the last frame queued for slot (see daemon.h). */
+uint64_t daemon_last_frame(const struct master *m, enum daemon_slot slot)
+{
+	return m->daemons[slot].nqueued;
+}
+
+/* Frame k of slot left the queue (see daemon.h). */
+int daemon_frame_out(const struct master *m, enum daemon_slot slot, uint64_t k)
+{
+	return m->daemons[slot].ndone >= k;
 }
 
 /* Send the `key` frame. */

@@ -107,6 +107,10 @@ struct daemon {
 	uint64_t restart_at_ms;		/* 0: no restart scheduled */
 	struct daemon_frame *q;		/* DAEMON_QUEUE_MAX pending frames */
 	size_t qhead, qlen;
+	/* Frames ever queued, and ever taken off the queue (written, or
+	 * dropped with a dead instance): a frame queued as number k is out
+	 * of the master's hands once ndone >= k (daemon_frame_out). */
+	uint64_t nqueued, ndone;
 };
 
 /* Put role in slot (before daemons_start_all). */
@@ -137,6 +141,15 @@ void daemons_bind_session(struct master *m, struct session *s,
  * fd closed). */
 int daemon_send(struct master *m, enum daemon_slot slot,
                 const unsigned char *frame, size_t n, int fd);
+
+/* The number the last frame queued for slot got (see struct daemon);
+ * 0 if none ever was. */
+uint64_t daemon_last_frame(const struct master *m, enum daemon_slot slot);
+
+/* 1 if frame number k of slot is no longer in the master's queue: written
+ * into the daemon's control socket, or dropped because that instance
+ * died (its sessions are ended then). */
+int daemon_frame_out(const struct master *m, enum daemon_slot slot, uint64_t k);
 
 /* The tables in bits changed: send `table` frames to the daemons that
  * consume them. */

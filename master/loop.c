@@ -30,6 +30,7 @@
 #include "reload.h"
 #include "signals.h"
 #include "tlsd.h"
+#include "tlsfiles.h"
 
 #define TICK_MS 1000u
 #define TERM_GRACE_MS 2000u
@@ -139,6 +140,8 @@ static void on_signals(struct master *m, struct master_conf *scratch)
 		children_reap(m);
 	if (seen.hup && m->state == MS_RUNNING) {
 		reload_config(m, scratch);
+		/* New tlsd's load the files as they are now: say how they are. */
+		(void)tlsfiles_check(m);
 		daemons_refresh_tables(m, 1);
 	}
 	if (seen.stop)
@@ -160,6 +163,8 @@ static void on_ready(struct master *m, const struct pollset *p)
 	}
 	for (size_t i = p->dstart; i < p->n; i++)
 		daemons_on_ready(m, i - p->dstart, p->fds[i].revents);
+	/* After the daemons' queues were flushed: acks that waited on them. */
+	tlsd_acks_flush(m);
 	for (size_t i = 1; i < p->n; i++) {
 		if (p->listener[i] >= 0 && (p->fds[i].revents & POLLIN) &&
 		    m->state == MS_RUNNING)

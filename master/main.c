@@ -35,6 +35,7 @@
 #include "master.h"
 #include "roles.h"
 #include "signals.h"
+#include "tlsfiles.h"
 
 static struct master_conf conf_current, conf_scratch;
 
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
 	log_event("start", "listeners=%u connections_max=%llu pid=%ld",
 	          m.conf->nlisten, (unsigned long long)m.conf->connections_max,
 	          (long)getpid());
+	(void)tlsfiles_check(&m);
 	daemons_start_all(&m);
 	return loop_run(&m, &conf_scratch);
 }

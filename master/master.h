@@ -55,6 +55,9 @@ struct master {
 	int prog_smtpd, prog_tlsd;
 	/* TLS 1.3 session-ticket keys (ticketkeys.h; master and tlsd only). */
 	struct ticket_keyring tickets;
+	/* Sessions whose `ack` to tlsd waits for a daemon's control queue
+	 * to drain (master/tlsd.c); a hint, recounted by tlsd_acks_flush. */
+	size_t tls_acks_pending;
 };
 
 /* Milliseconds on CLOCK_MONOTONIC. */

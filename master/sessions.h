@@ -43,6 +43,11 @@ struct session {
 	int tls_logfd;			/* read end of tlsd's log pipe; -1 at EOF */
 	int tls_factsfd;		/* master's end of the facts socket, or -1 */
 	int tls_facts;			/* a valid `tls` frame arrived */
+	/* The `ack` to tlsd (lib/tlsfacts.h) waits until, for each daemon
+	 * slot, frame number tls_ack_frame[slot] (our `tls` frame, 0: none
+	 * sent) has left the master's queue (daemon_frame_out). */
+	int tls_ack_pending;
+	uint64_t tls_ack_frame[SESSION_DAEMONS_MAX];
 	char tls_logkey[RANDID_LEN + 24];	/* "session=ID role=tlsd" */
 	struct logrelay tls_relay;
 	int smtpd_done, tls_done;	/* reaped */

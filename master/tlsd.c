@@ -26,6 +26,16 @@
  * reach authd (AUTH on starttls/tls listeners needs them) and queued (the
  * Received: line records them).
  *
+ * Ordering (lib/tlsfacts.h): the master answers `ack` on the facts socket
+ * only once its `tls` id version cipher frame has been written into the
+ * control socket of every daemon the session is bound to (daemon.c keeps
+ * frame numbers; a frame still queued because that socket was full defers
+ * the ack to tlsd_acks_flush, called every loop round).  tlsd tells smtpd
+ * `ok` only after the ack, so whatever smtpd sends authd or queued after
+ * TLS is behind the facts; those daemons drain their control socket
+ * before they refuse for missing facts.  An ack that cannot be sent ends
+ * the session (tlsd would time out anyway).
+ *
  * Failure policy: a failure before fork refuses the connection (the caller
  * logs it); nothing half-made stays open.
  */
@@ -193,7 +203,8 @@ static void refuse(struct session *s, const char *why)
 	s->tls_factsfd = -1;
 }
 
-/* Forward `tls` id version cipher to each daemon s is bound to. */
+/* Forward `tls` id version cipher to each daemon s is bound to, noting
+ * each frame's number for the ack. */
 static void forward(struct master *m, struct session *s, const struct tls_facts *f)
 {
 	unsigned char buf[DAEMON_FRAME_MAX];
@@ -210,10 +221,65 @@ static void forward(struct master *m, struct session *s, const struct tls_facts 
 	if (fr == NULL)
 		return;
 	for (int i = 0; i < DAEMON_COUNT; i++) {
+		s->tls_ack_frame[i] = 0;
 		if (s->daemon_gen[i] != 0 && s->daemon_gen[i] == m->daemons[i].gen &&
-		    daemon_up(m, (enum daemon_slot)i))
-			(void)daemon_send(m, (enum daemon_slot)i, fr, n, -1);
+		    daemon_up(m, (enum daemon_slot)i) &&
+		    daemon_send(m, (enum daemon_slot)i, fr, n, -1) == 0)
+			s->tls_ack_frame[i] = daemon_last_frame(m, (enum daemon_slot)i);
 	}
+}
+
+/* 1 once every `tls` frame forwarded for s is out of the master's queues. */
+static int forwarded(const struct master *m, const struct session *s)
+{
+	for (int i = 0; i < DAEMON_COUNT; i++) {
+		if (s->tls_ack_frame[i] != 0 &&
+		    !daemon_frame_out(m, (enum daemon_slot)i, s->tls_ack_frame[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Send `ack` to s's tlsd; a failure ends the session. */
+static void send_ack(struct session *s)
+{
+	unsigned char buf[16];
+	const unsigned char *fr;
+	size_t n;
+
+	s->tls_ack_pending = 0;
+	fr = tlsack_build(buf, sizeof(buf), &n);
+	errno = EIO;
+	if (s->tls_factsfd < 0 || fr == NULL ||
+	    send(s->tls_factsfd, fr, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
+		/* EPIPE: tlsd has already ended; children.c ends smtpd. */
+		if (errno == EPIPE || errno == ECONNRESET)
+			return;
+		log_event("tls-ack-failed", "session=%s error=%s", s->id,
+		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
+		sessions_kill(s, SIGKILL);
+		s->killed = 1;
+	}
+}
+
+/* Acks deferred by a full daemon queue (see tlsd.h). */
+void tlsd_acks_flush(struct master *m)
+{
+	size_t left = 0;
+
+	if (m->tls_acks_pending == 0)
+		return;
+	for (size_t i = 0; i < m->sessions.n; i++) {
+		struct session *s = m->sessions.v[i];
+
+		if (!s->tls_ack_pending)
+			continue;
+		if (forwarded(m, s))
+			send_ack(s);
+		else
+			left++;
+	}
+	m->tls_acks_pending = left;
 }
 
 /* Read the facts frame (see tlsd.h). */
@@ -245,4 +311,10 @@ void tlsd_read_facts(struct master *m, struct session *s)
 	s->tls_facts = 1;
 	log_event("tls", "session=%s version=%s cipher=%s", s->id, f.version, f.cipher);
 	forward(m, s, &f);
+	if (forwarded(m, s)) {
+		send_ack(s);
+	} else {
+		s->tls_ack_pending = 1;
+		m->tls_acks_pending++;
+	}
 }

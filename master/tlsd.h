@@ -45,9 +45,14 @@ void tlsd_close_child_ends(struct tlsd_spawn *t);
 void tlsd_abandon(struct tlsd_spawn *t);
 
 /* s's facts socket is readable: take the one `tls` frame, check it
- * (tlsfacts_parse), log it and forward `tls` id version cipher to the
- * daemons s is bound to.  Anything else, and the session's processes are
- * killed. */
+ * (tlsfacts_parse), log it, forward `tls` id version cipher to the
+ * daemons s is bound to, and answer `ack` once those frames are written
+ * (now, or later from tlsd_acks_flush).  Anything else, and the
+ * session's processes are killed. */
 void tlsd_read_facts(struct master *m, struct session *s);
+
+/* Every loop round: send the acks whose `tls` frames have meanwhile left
+ * the daemons' control queues. */
+void tlsd_acks_flush(struct master *m);
 
 #endif

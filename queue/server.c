@@ -33,6 +33,7 @@
 
 #define SERVER_BURST 16
 #define REPLY_DEADLINE_MS 2000
+#define CTL_DRAIN_MAX 1024		/* control frames drain_control applies at once */
 
 struct server {
 	struct queued *d;
@@ -216,6 +217,30 @@ out:
 	return rc;
 }
 
+/* Apply the control frames already waiting on fd 3, without blocking:
+ * the master writes a session's `tls` frame there before postern-tlsd
+ * lets smtpd go on (lib/tlsfacts.h), so a session on a starttls/tls
+ * listener without facts looks here before its frame is handled (and
+ * its Received: line written).  Bounded; a malformed frame stops queued
+ * as in round_once. */
+static void drain_control(struct server *sv)
+{
+	for (int i = 0; i < CTL_DRAIN_MAX && !sv->stop; i++) {
+		struct pollfd p = { .fd = QUEUED_FD_CONTROL, .events = POLLIN };
+
+		if (poll(&p, 1, 0) != 1)
+			return;
+		if (control_frame(sv) < 0)
+			sv->stop = 1;
+	}
+}
+
+/* 1 if s came through a TLS listener and its facts are not here yet. */
+static int lacks_tls_facts(const struct qsession *s)
+{
+	return strcmp(s->mode, "plain") != 0 && s->tls_version[0] == '\0';
+}
+
 /* Read and handle up to SERVER_BURST frames from session s. */
 static void session_ready(struct server *sv, struct qsession *s)
 {
@@ -234,6 +259,8 @@ static void session_ready(struct server *sv, struct qsession *s)
 			return;
 		}
 		s->deadline_ms = clock_ms() + (int64_t)sv->d->conf.idle_s * 1000;
+		if (lacks_tls_facts(s))
+			drain_control(sv);
 		switch (qsession_frame(sv->d, s, payload, plen, &r)) {
 		case QR_REPLY:
 			if (send_reply(s, &r) < 0)
@@ -303,15 +330,18 @@ static void round_once(struct server *sv)
 		sv->pfd[nfd++] = (struct pollfd){ .fd = sv->s[i].fd, .events = POLLIN };
 	if (poll(sv->pfd, nfd, timeout) <= 0)
 		return;
-	for (size_t i = 0; i < sv->n; i++)
+	/* nfd - base, not sv->n: drain_control may append sessions. */
+	for (size_t i = 0; i < nfd - base; i++)
 		if (sv->pfd[base + i].revents)
 			session_ready(sv, &sv->s[i]);
 	group_commit(sv);
 	if (sv->pfd[1].revents & POLLIN)
 		control_admin_accept(sv->d, sv->admin_fd);
-	/* Last: a `session` frame appends to sv->s, which pfd does not cover. */
-	if (sv->pfd[0].revents && control_frame(sv) < 0)
-		sv->stop = 1;
+	/* Last: a `session` frame appends to sv->s, which pfd does not cover.
+	 * Through drain_control, which polls before each read: fd 3 is
+	 * blocking, and a session's frame may have drained it meanwhile. */
+	if (sv->pfd[0].revents)
+		drain_control(sv);
 }
 
 /* The loop (see server.h). */

@@ -15,10 +15,16 @@
  *      after STARTTLS is discarded by construction (anything still unread
  *      in the socket is fed to the TLS handshake, which fails on it);
  *   5. the handshake, under the handshake deadline;
- *   6. `ok` version cipher to smtpd, `tls` version cipher to the master;
+ *   6. `tls` version cipher to the master, and its `ack` awaited (the
+ *      master sends it once authd and queued have the facts in their
+ *      control sockets, lib/tlsfacts.h), then `ok` version cipher to
+ *      smtpd: an AUTH pipelined right behind the handshake can never
+ *      reach authd before the facts do;
  *   7. relay TLS <-> the post-TLS pair.
+ * On a tls listener steps 5, 6 (without `ok`) and 7: not one client byte
+ * is relayed before the `ack`.
  * Failure policy: a malformed control frame, a failed or late handshake,
- * a failed facts send: one log line, `fail` to smtpd when it waits, and
+ * a failed facts send, no `ack` in time: one log line, `fail` to smtpd when it waits, and
  * exit 1 (the master then ends smtpd).  shutdown(2) stands in for close(2)
  * so the allow-list needs no close.
  */
@@ -79,8 +85,44 @@ static int get_facts(SSL *ssl, struct tls_facts *f)
 	return tlsfacts_version_ok(f->version) && tlsfacts_cipher_ok(f->cipher) ? 0 : -1;
 }
 
-/* Handshake and report: log, facts to the master, the result to smtpd
- * when tell_smtpd.  0, or -1 after logging the failure. */
+/* Tell smtpd (when it waits) that STARTTLS failed for reason. */
+static void tell_fail(int tell_smtpd, const char *reason)
+{
+	unsigned char buf[TLSCTL_FRAME_MAX];
+	const unsigned char *fr;
+	size_t n;
+
+	fr = tlsctl_build_result(buf, sizeof buf, NULL, reason, &n);
+	if (tell_smtpd && fr != NULL)
+		(void)chan_send(TLSD_FD_CONTROL, fr, n, clock_ms() + 1000);
+}
+
+/* The facts to the master, then its `ack` (lib/tlsfacts.h); 0 or -1
+ * after logging why. */
+static int report_facts(const struct tls_facts *f)
+{
+	unsigned char buf[TLSFACTS_FRAME_MAX];
+	const unsigned char *fr, *payload;
+	size_t n, plen;
+	ssize_t rc;
+
+	fr = tlsfacts_build(buf, sizeof buf, f, &n);
+	if (fr == NULL || chan_send(TLSD_FD_FACTS, fr, n, clock_ms() + 5000) < 0) {
+		log_event("error", "reason=facts-send-failed");
+		return -1;
+	}
+	rc = chan_recv(TLSD_FD_FACTS, buf, sizeof buf, &payload, &plen,
+	               clock_ms() + TLSFACTS_ACK_TIMEOUT_MS);
+	if (rc <= 0 || tlsack_parse(payload, plen) < 0) {
+		log_event("error", "reason=facts-ack-%s",
+		          rc == 0 ? "eof" : rc < 0 && errno == ETIMEDOUT ? "timeout" : "bad");
+		return -1;
+	}
+	return 0;
+}
+
+/* Handshake and report: log, facts to the master (and its ack), the
+ * result to smtpd when tell_smtpd.  0, or -1 after logging the failure. */
 static int secure(const struct tlsd_args *a, SSL *ssl, int tell_smtpd)
 {
 	unsigned char buf[TLSCTL_FRAME_MAX];
@@ -97,16 +139,13 @@ static int secure(const struct tlsd_args *a, SSL *ssl, int tell_smtpd)
 		ll_str(&l, "reason", why[0] ? why : "facts");
 		ll_str(&l, "detail", tlsd_ssl_error());
 		ll_emit(&l);
-		fr = tlsctl_build_result(buf, sizeof buf, NULL, why[0] ? why : "handshake", &n);
-		if (tell_smtpd && fr != NULL)
-			(void)chan_send(TLSD_FD_CONTROL, fr, n, clock_ms() + 1000);
+		tell_fail(tell_smtpd, why[0] ? why : "handshake");
 		return -1;
 	}
 	log_event("tls", "version=%s cipher=%s resumed=%d", f.version, f.cipher,
 	          SSL_session_reused(ssl));
-	fr = tlsfacts_build(buf, sizeof buf, &f, &n);
-	if (fr == NULL || chan_send(TLSD_FD_FACTS, fr, n, clock_ms() + 5000) < 0) {
-		log_event("error", "reason=facts-send-failed");
+	if (report_facts(&f) < 0) {
+		tell_fail(tell_smtpd, "facts");
 		return -1;
 	}
 	if (tell_smtpd) {

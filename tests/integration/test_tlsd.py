@@ -2,7 +2,8 @@
 STARTTLS on a starttls listener and implicit TLS on a tls listener with
 real clients (Python smtplib/ssl, swaks, openssl s_client), RSA and
 ECDSA certificates, STARTTLS injection, AUTH only after TLS, version
-floor, handshake deadline, tickets (TLS 1.3 only), the facts frame, the
+floor, handshake deadline, tickets (TLS 1.3 only), the facts frame and
+its ack (no ack: the session ends, nothing relayed), the
 sandbox (own uid, own filter, probe builds), and key isolation (the key's
 bytes are in tlsd's memory and never in smtpd's)."""
 import os
@@ -237,6 +238,34 @@ def test_handshake_deadline(certs):
         assert t.wait() == (1, 0)
         assert t.tlsd_log(r"event=tls-failed reason=timeout")
         assert t.smtpd_log(r"event=tls-failed reason=timeout")
+
+
+@pytest.mark.parametrize("mode", ["starttls", "tls"])
+def test_no_facts_ack_fails_closed(certs, mode):
+    # The master never acks the facts frame: after TLSFACTS_ACK_TIMEOUT_MS
+    # tlsd gives up; smtpd never said a word over TLS, not even the
+    # greeting (tls) or a reply to what was pipelined (starttls).
+    with TlsSession(mode, [certs["ecdsa"]], ack=False) as t:
+        c = socket.create_connection(("127.0.0.1", t.port), timeout=10)
+        if mode == "starttls":
+            f = c.makefile("rb")
+            f.readline()
+            c.sendall(b"STARTTLS\r\n")
+            assert f.readline().startswith(b"220 ")
+        s = client_ctx().wrap_socket(c)
+        s.sendall(b"EHLO client.example\r\n")
+        start = time.time()
+        try:
+            got = s.recv(100)
+        except (ssl.SSLError, ConnectionError):
+            got = b""
+        assert got == b"", got
+        assert 4 < time.time() - start < 9
+        assert t.wait() == (1, 0)
+        assert t.facts and t.facts[0][0] == b"tls"
+        assert t.tlsd_log(r"event=error reason=facts-ack-timeout")
+        if mode == "starttls":
+            assert t.smtpd_log(r"event=tls-failed reason=facts")
 
 
 def resume_once(port_of, maxv):

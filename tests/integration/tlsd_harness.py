@@ -6,7 +6,8 @@ a tlsd (descriptors TLSD_FD_* of lib/fds.h) and an smtpd (SMTPD_FD_*)
 joined by the pre-TLS pair, the post-TLS pair and the control
 socketpair, as DESIGN section 2 and master/session.c describe.  The
 facts socket's far end is ours: the `keys` frame is written into it
-before tlsd starts, and the `tls` frame tlsd sends is collected.  authd
+before tlsd starts, the `tls` frame tlsd sends is collected and answered
+with `ack` (unless ack=False: then tlsd must give up).  authd
 and queued are the scripted peers of smtpd_harness.  Any client (Python
 smtplib/ssl, swaks, openssl s_client) connects to `port`.
 
@@ -69,8 +70,9 @@ class TlsSession:
     """One listener, one connection, one tlsd+smtpd pair."""
 
     def __init__(self, mode, certs, keys=(), handshake=10, minv="1.2",
-                 tlsd_binary=None, smtpd_args=None, tlsd_argv=None):
+                 tlsd_binary=None, smtpd_args=None, tlsd_argv=None, ack=True):
         self.mode = mode
+        self.ack = ack
         self.tlsd_argv = tlsd_argv or tlsd_args(mode, certs, handshake, minv)
         self.tlsd_binary = tlsd_binary or prog("postern-tlsd")
         self.smtpd_args = dict(smtpd_args or {})
@@ -151,6 +153,8 @@ class TlsSession:
             if not pkt:
                 return
             self.facts.append(parse_frame(pkt))
+            if self.ack and self.facts[-1][:1] == [b"tls"]:
+                self.facts_sock.send(frame("ack"))
 
     def wait_ready(self, timeout=20):
         assert self.ready.wait(timeout), "no connection accepted"

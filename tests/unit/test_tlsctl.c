@@ -124,6 +124,25 @@ static void test_facts_and_keys(void **state)
 	assert_int_equal(k2.n, 0);
 }
 
+/* The master's `ack`: exactly one field, nothing more. */
+static void test_ack(void **state)
+{
+	unsigned char buf[TLSFACTS_FRAME_MAX];
+	const unsigned char *fr, *p;
+	size_t n, pn, used;
+
+	fr = tlsack_build(buf, sizeof buf, &n);
+	assert_non_null(fr);
+	assert_int_equal(netstring_parse(fr, n, sizeof buf, &p, &pn, &used), NS_OK);
+	assert_int_equal(tlsack_parse(p, pn), 0);
+	p = fields(&n, "ack", "x", NULL);
+	assert_int_equal(tlsack_parse(p, n), -1);
+	p = fields(&n, "tls", NULL);
+	assert_int_equal(tlsack_parse(p, n), -1);
+	p = fields(&n, "acks", NULL);
+	assert_int_equal(tlsack_parse(p, n), -1);
+}
+
 static void test_tlsd_args(void **state)
 {
 	struct tlsd_args a;
@@ -152,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_result),
 		cmocka_unit_test(test_facts_and_keys),
+		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_tlsd_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
