@@ -19,15 +19,15 @@
 const struct sandbox_rule deliver_sandbox_rules[] = {
 	/* conn.c (SMTP over TCP) and res_nquery (DNS over UDP, TCP after a
 	 * truncated answer): IP sockets only, never AF_UNIX/AF_NETLINK. */
-	SB_RULE_ARG1(socket, SCMP_A0(SCMP_CMP_EQ, AF_INET)),
-	SB_RULE_ARG1(socket, SCMP_A0(SCMP_CMP_EQ, AF_INET6)),
+	SB_RULE_ARG1(socket, SCMP_A0(SCMP_CMP_EQ, AF_INET, 0)),
+	SB_RULE_ARG1(socket, SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0)),
 	SB_RULE(connect),	/* conn_open; res_nquery's UDP socket */
 	SB_RULE(bind),		/* conn_open: the configured source address (-b) */
 	SB_RULE(getsockopt),	/* SO_ERROR after a non-blocking connect */
 	/* res_nquery turns on IP_RECVERR (IPV6_RECVERR) on its UDP socket;
 	 * only IP-level options, nothing at SOL_SOCKET (no SO_BINDTODEVICE). */
-	SB_RULE_ARG1(setsockopt, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IP)),
-	SB_RULE_ARG1(setsockopt, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IPV6)),
+	SB_RULE_ARG1(setsockopt, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IP, 0)),
+	SB_RULE_ARG1(setsockopt, SCMP_A1(SCMP_CMP_EQ, IPPROTO_IPV6, 0)),
 	SB_RULE(poll),		/* every wait with a deadline; res_nquery */
 	SB_RULE(read),		/* server replies (plain and TLS records); DNS over TCP */
 	SB_RULE(sendto),	/* send(2): commands, frames; res_nquery's query */

@@ -23,8 +23,10 @@
 #include "fds.h"
 
 /* The call's first argument is descriptor fd (compared as the kernel
- * sees an int: the low 32 bits). */
-#define FD_IS(fd) SCMP_A0_32(SCMP_CMP_EQ, (fd))
+ * sees an int: the low 32 bits).  The second datum is unused by EQ; it is
+ * given so that every field is initialised (clang's
+ * -Wmissing-field-initializers in the fuzz build). */
+#define FD_IS(fd) SCMP_A0_32(SCMP_CMP_EQ, (fd), 0)
 
 const struct sandbox_rule smtpd_sandbox_rules[] = {
 	/* bufin_fill: client bytes on fd 0, or fd 1 after STARTTLS. */
