@@ -5,8 +5,13 @@
  * exit_group); anything else kills the process.  No open/openat (the
  * resolver state, the TLS context and the CA bundle are ready before the
  * sandbox; relay-secrets.cdb is a descriptor), no execve, no fork.
- * Measured with `strace -f` on tests/integration/test_deliver_*.py
- * (plain, STARTTLS, verify, AUTH, MX lookups with dnsmasq).
+ * Measured with `strace -ff` on tests/integration/test_deliver_{smtp,dns}.py
+ * (plain, STARTTLS, verify, AUTH, MX lookups with dnsmasq): after the
+ * filter the worker made read poll sendto write close socket connect
+ * recvmsg pread64 setsockopt newfstatat recvfrom getsockopt lseek getpid
+ * getrandom brk exit_group.  bind is hit with -b only; writev, fstat,
+ * mmap/munmap/madvise and clock_gettime are margin (glibc's TCP DNS path,
+ * large allocations, a clock without vDSO), each named below.
  */
 #include <sys/mman.h>
 #include <netinet/in.h>

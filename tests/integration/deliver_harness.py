@@ -61,6 +61,7 @@ class SmtpServer:
         self.transactions = []
         self.lines = []
         self.connections = 0
+        self.peers = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
@@ -91,6 +92,7 @@ class SmtpServer:
             except OSError:
                 return
             self.connections += 1
+            self.peers.append(c.getpeername()[0])
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _serve(self, c):

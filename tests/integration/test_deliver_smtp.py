@@ -211,3 +211,10 @@ def test_batch_ends_with_bye():
         assert d.recv_frame() == [b"bye"]
         assert d.wait() == 0
         assert len(srv.transactions) == 2
+
+
+def test_bind_address_is_the_source():
+    with h.SmtpServer() as srv, h.Deliver(args=["-b", "127.0.0.9"]) as d:
+        d.send_job(22, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(22, 1)[0]["class"] == "ok", d.log()
+        assert srv.peers == ["127.0.0.9"]
