@@ -70,7 +70,7 @@ ARCHIVES := $(foreach d,$(DIRS),$(if $(call mods,$(d)),$(B)/$(d).a))
 LINK_ARCHIVES = -Wl,--start-group $(ARCHIVES) -Wl,--end-group
 
 .PHONY: all programs deps check unit integration asan fuzz fuzz-build probes \
-	install run clean
+	install run clean bench bench-build bench-deps
 all: programs
 
 programs: $(addprefix $(BIN)/,$(PROGRAMS) $(SCRIPTS))
@@ -154,6 +154,18 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c $(ARCHIVES)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LINK_ARCHIVES) $(PKG_LIBS)
 fuzz: fuzz-build
 	./fuzz/run.sh $(FUZZ_SECONDS)
+
+# ---- benchmarks (issue 7; never part of check): bench/*.c are stand-alone
+# programs (load client, machine-limit probes), bench/run.sh runs them ----
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -pthread -lssl -lcrypto -lsodium
+bench-build: $(BENCH_BIN)
+bench: programs bench-build
+	BENCH_BUILD=$(CURDIR)/$(B)/bench POSTERN_BIN=$(CURDIR)/$(BIN) ./bench/run.sh
+bench-deps:
+	./bench/deps.sh
 
 # ---- install and run ----
 install: programs
