@@ -38,7 +38,10 @@ typedef int (*hdr_field_fn)(void *ctx, const char *name, const unsigned char *va
 /* Walk the collected fields (after the last feed).  Returns the number of
  * fields whose name is `name`, or -1 if fn returned non-zero.  fn may be
  * NULL (just count).  scratch[cap] holds an unfolded value; a longer field
- * is given cut at cap (the address parser then fails closed). */
+ * is given cut at cap, and a cut can fall where a parser sees a complete,
+ * harmless list (e.g. just after a long comment), so a caller that checks
+ * addresses passes cap >= HDRSCAN_MAX (an unfolded field is never longer
+ * than the collected section). */
 int hdrscan_fields(const struct hdrscan *h, const char *name, hdr_field_fn fn, void *ctx,
                    unsigned char *scratch, size_t cap);
 

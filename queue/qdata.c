@@ -119,7 +119,9 @@ static int check_field(void *ctx, const char *name, const unsigned char *v, size
 	struct hdr_check *c = ctx;
 
 	(void)name;
-	if (addrlist_parse(v, n, check_addr, c) == -1)
+	/* n == HDRSCAN_MAX could only be a field cut short: what was cut
+	 * would go unchecked, so refuse (fail closed). */
+	if (n >= HDRSCAN_MAX || addrlist_parse(v, n, check_addr, c) == -1)
 		c->refused = 1;	/* unreadable: fail closed */
 	return 0;
 }
@@ -127,7 +129,10 @@ static int check_field(void *ctx, const char *name, const unsigned char *v, size
 /* The header From:/Sender: check: 0 ok, else the reply is set. */
 static int header_senders(struct queued *d, struct qsession *s, struct qreply *r)
 {
-	static unsigned char scratch[16384];
+	/* As large as the whole header section, so no field is ever given
+	 * cut: a cut field could end at a clean point (after a long comment)
+	 * and hide the addresses after it. */
+	static unsigned char scratch[HDRSCAN_MAX];
 	struct hdr_check c = { d, s, 0, 0 };
 	int froms;
 

@@ -114,6 +114,31 @@ def test_envelope_and_header_sender_checks(qdir, tmp_path):
         assert len(files(qdir, "new")) == 1 and files(qdir, "tmp") == []
 
 
+def folded_from_hiding(second):
+    """A From: whose unfolded body has a comment ending exactly at byte
+    16384, followed by `, second`: folded into lines under 1000 bytes, as
+    smtpd would pass it.  A checker that looks at only the first 16 KiB of
+    a field sees one allowed address and never sees `second`."""
+    prefix = b" alice@example.org ("
+    pad = 16384 - len(prefix) - 1
+    lines, first = [], b"From:" + prefix
+    while pad > 0:
+        take = min(pad, 900)
+        lines.append(first + b"a" * take)
+        first, pad = b" ", pad - take - 1   # the folded line's leading SP
+    lines[-1] += b")" + b", " + second
+    return b"\r\n".join(lines) + b"\r\n\r\nx\r\n"
+
+
+def test_long_from_cannot_hide_a_second_address(qdir):
+    msg = folded_from_hiding(b"bob@example.org")
+    with h.Queued(qdir) as qd:
+        s = qd.session()
+        assert s.submit(LOGIN, LOGIN, ["x@example.net"], msg)[-1][0] == 553
+        ok = folded_from_hiding(b"alice@example.org")
+        qid_of(s.submit(LOGIN, LOGIN, ["x@example.net"], ok)[-1])
+
+
 def test_header_check_can_be_turned_off(qdir):
     with h.Queued(qdir, ["-H", "0"]) as qd:
         bad = b"From: Bob <bob@example.org>\r\n\r\nx\r\n"
