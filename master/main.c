@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "authd.h"
@@ -113,9 +115,22 @@ static void load(struct master *m, const char *dir)
 		config_error(err);
 }
 
+/* No core file and no ptrace by other processes of our uid: the master
+ * holds the auth MAC key and the TLS ticket keys (DESIGN invariant 5), and
+ * a crash must not write them to disk.  Children get dumpable back at
+ * execve and set it off again in sandbox_enter; RLIMIT_CORE 0 they inherit. */
+static void no_core_dumps(void)
+{
+	struct rlimit zero = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &zero) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_fatal("reason=no-core-dumps error=%s", strerrorname_np(errno));
+}
+
 /* Everything the loop needs: randomness, /dev/null, signals, sockets. */
 static void prepare(struct master *m)
 {
+	no_core_dumps();
 	if (sodium_init() < 0)
 		log_fatal("reason=sodium_init");
 	m->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

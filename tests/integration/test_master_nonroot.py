@@ -56,6 +56,14 @@ def test_master_without_root(is_root):
                 assert os.readlink("/proc/%d/root" % pid) == "/"
                 s.sendall(b"QUIT\r\n")
                 read_reply(s)
+            # The master holds the auth MAC key and the ticket keys: no
+            # core file, and not dumpable (its /proc files then belong to
+            # root, so another process of its uid cannot read its memory).
+            master = m.proc.pid
+            assert os.stat("/proc/%d/mem" % master).st_uid == 0
+            limits = pathlib.Path("/proc/%d/limits" % master).read_text()
+            core = [l for l in limits.splitlines() if l.startswith("Max core file size")]
+            assert core and core[0].split()[4:6] == ["0", "0"], core
             warnings = [l for l in m.lines() if "event=warning reason=not-root" in l]
             assert len(warnings) == 1, m.log()
             assert "uid=%d" % nobody in warnings[0]
