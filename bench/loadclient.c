@@ -9,7 +9,8 @@
  * of S bytes (MAIL, RCPT, DATA, body, one write when --pipelining), QUIT.
  * With --new-session each message gets its own TCP+TLS+AUTH session.  With
  * --hold SECONDS the sessions stop after AUTH and stay idle (memory
- * scenario); --ready-file PATH is created once all of them are authenticated.
+ * scenario); --ready-file PATH is created once all of them are authenticated,
+ * and removing it ends the hold early.
  *
  * Every reply code is checked; only a 250 after the end of data counts as a
  * message.  Output: human-readable lines, then one `RESULT key=value ...`
@@ -79,6 +80,7 @@ static char auth_line[1024];
 static double deadline;
 static atomic_long errors[E_KINDS];
 static atomic_int authed;       /* sessions past AUTH (hold mode) */
+static atomic_int stop;         /* hold mode: the ready file was removed */
 
 /* Per-thread results. */
 struct worker {
@@ -341,7 +343,7 @@ static void run_hold(struct worker *w)
 	if (session_open(c) == 0) {
 		push(&w->setup, &w->nsetup, &w->cap_setup, now() - t0);
 		atomic_fetch_add(&authed, 1);
-		while (now() < deadline)
+		while (!atomic_load(&stop) && now() < deadline)
 			usleep(50000);
 		session_close(c, 1);
 	} else {
@@ -466,7 +468,8 @@ static void usage(void)
 		"  [--user LOGIN] [--password PW] [--from ADDR] [--to ADDR]\n"
 		"  [--max-seconds T] [--hold T --ready-file PATH] [--quiet]\n"
 		"--new-session: one TCP+TLS+AUTH session per message, N at a time;\n"
-		"--hold T: N sessions authenticate and stay idle T seconds.\n");
+		"--hold T: N sessions authenticate and stay idle T seconds (or until\n"
+		"the --ready-file, created when all are authenticated, is removed).\n");
 	exit(2);
 }
 
@@ -532,6 +535,10 @@ static void wait_ready(void)
 					close(fd);
 			}
 			signalled = 1;
+		} else if (signalled && o.ready_file && access(o.ready_file, F_OK) != 0) {
+			/* the caller has measured: release the sessions now */
+			atomic_store(&stop, 1);
+			return;
 		}
 		usleep(20000);
 	}

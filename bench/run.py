@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""postern benchmarks (issue 7), driven by `make bench` through bench/run.sh.
+Prints numbers, never a verdict; never part of `make check`.
+
+Sets up a private instance with postern-setup in a temporary directory
+under /var/tmp (the disk a real queue would be on), free loopback ports
+(starttls + tls listeners), a login `bench@localhost` whose password is
+hashed at postern-user's default (argon2id INTERACTIVE) limits, no quotas,
+connection limits raised to 1000; starts the master; then, ROUNDS times,
+runs the scenarios one after the other (so drift hits all of them alike):
+
+  S1  1 session x 2000 messages x 4 KiB, STARTTLS, pipelined
+  S2  20 sessions x 100 messages x 4 KiB, STARTTLS, pipelined
+  S3  one new TCP+STARTTLS+AUTH session per message, 8 at a time,
+      200 messages (25 per worker)
+  M   200 idle authenticated STARTTLS sessions: PSS and RSS summed over
+      every process of the instance (/proc/PID/smaps_rollup), minus the
+      same sum with no session, per session; and by program
+
+and measures the machine's limits: durable 4 KiB commits/s (commitprobe),
+OpenSSL full TLS handshakes/s on loopback (`openssl s_server` +
+`openssl s_time -new`), one argon2id INTERACTIVE verification (argon2probe).
+
+Root (role users, chroot).  Environment: POSTERN_BIN (programs),
+BENCH_BUILD (loadclient and probes), ROUNDS (default 5), MEM_ROUNDS
+(default 3), SCENARIOS (default S1,S2,S3,M), BENCH_DIR (default /var/tmp).
+Every wait is bounded; the instance is killed and removed at the end.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("POSTERN_BIN", os.path.join(TOP, "bin"))
+BB = os.environ.get("BENCH_BUILD", os.path.join(TOP, "build", "bench"))
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
+MEM_ROUNDS = int(os.environ.get("MEM_ROUNDS", "3"))
+SCENARIOS = os.environ.get("SCENARIOS", "S1,S2,S3,M").split(",")
+BASE = os.environ.get("BENCH_DIR", "/var/tmp")
+LOGIN, PASSWORD = "bench@localhost", "bench password 7"
+IDLE = 200
+
+SPECS = {
+    "S1": ("1 session x 2000 x 4 KiB", ["--sessions", "1", "--messages", "2000"]),
+    "S2": ("20 sessions x 100 x 4 KiB", ["--sessions", "20", "--messages", "100"]),
+    "S3": ("new TLS+AUTH session per msg, 8 at a time (200)",
+           ["--sessions", "8", "--messages", "25", "--new-session"]),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def result(text):
+    """The key=value pairs of the RESULT line of a probe or the client."""
+    for line in text.splitlines():
+        if line.startswith("RESULT "):
+            out = {}
+            for kv in line.split()[1:]:
+                k, _, v = kv.partition("=")
+                try:
+                    out[k] = float(v)
+                except ValueError:
+                    out[k] = v
+            return out
+    raise RuntimeError("no RESULT line in:\n" + text)
+
+
+def run(args, timeout=300, **kw):
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout, **kw)
+    text = p.stdout.decode("utf-8", "replace")
+    if p.returncode != 0:
+        raise RuntimeError("%s exited %d:\n%s" % (args[0], p.returncode, text))
+    return text
+
+
+class Instance:
+    """A private postern: postern-setup'd directory, master running."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="postern-bench.", dir=BASE)
+        os.chmod(self.dir, 0o755)
+        self.starttls, self.tls, plain = free_port(), free_port(), free_port()
+        run([os.path.join(BIN, "postern-setup"), "--libexec", BIN, "--port", str(plain),
+             "--tls-port", str(self.starttls), self.dir])
+        run([os.path.join(BIN, "postern-user"), "-c", self.dir, "--password-stdin",
+             "add", LOGIN], input=(PASSWORD + "\n").encode())
+        with open(os.path.join(self.dir, "quotas"), "w") as f:
+            f.write("* messages_per_hour=0,messages_per_day=0,"
+                    "recipients_per_hour=0,recipients_per_day=0\n")
+        run([os.path.join(BIN, "postern-table"), "build", os.path.join(self.dir, "quotas")])
+        with open(os.path.join(self.dir, "postern.conf"), "a") as f:
+            f.write("listen = 127.0.0.1:%d tls\nconnections_max = 1000\n"
+                    "connections_per_ip_max = 1000\n" % self.tls)
+        self.log = open(os.path.join(self.dir, "master.log"), "w+")
+        self.proc = subprocess.Popen([os.path.join(BIN, "postern"), "-c", self.dir],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self.log)
+        self.wait_log(r"event=daemon-ready role=queued")
+        self.wait_log(r"event=daemon-ready role=authd")
+        self.wait_log(r"event=table table=quotas")
+
+    def wait_log(self, pattern, timeout=20):
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with open(self.log.name) as f:
+                if rx.search(f.read()):
+                    return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        with open(self.log.name) as f:
+            raise RuntimeError("no %r in the master's log:\n%s" % (pattern, f.read()[-4000:]))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def client(inst, extra, mode="starttls", timeout=150):
+    port = inst.starttls if mode == "starttls" else inst.tls
+    args = [os.path.join(BB, "loadclient"), "--port", str(port), "--mode", mode,
+            "--user", LOGIN, "--password", PASSWORD, "--size", "4096",
+            "--pipelining", "--max-seconds", "120", "--quiet"] + extra
+    return result(run(args, timeout=timeout))
+
+
+def descendants(root):
+    """Pids of root and every process below it."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def memory(root):
+    """{program: [count, pss_kB, rss_kB]} over the instance's processes."""
+    by = {}
+    for pid in descendants(root):
+        try:
+            prog = os.path.basename(os.readlink("/proc/%d/exe" % pid))
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                text = f.read()
+        except OSError:
+            continue
+        pss = int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1))
+        rss = int(re.search(r"^Rss:\s+(\d+)", text, re.M).group(1))
+        e = by.setdefault(prog, [0, 0, 0])
+        e[0] += 1
+        e[1] += pss
+        e[2] += rss
+    return by
+
+
+def total(by):
+    return sum(v[1] for v in by.values()), sum(v[2] for v in by.values())
+
+
+def mem_round(inst):
+    """Per idle session PSS/RSS (KiB) and the per-program breakdown."""
+    time.sleep(1)
+    base = memory(inst.proc.pid)
+    ready = os.path.join(inst.dir, "ready")
+    if os.path.exists(ready):
+        os.unlink(ready)
+    hold = 60
+    args = [os.path.join(BB, "loadclient"), "--port", str(inst.starttls), "--mode",
+            "starttls", "--user", LOGIN, "--password", PASSWORD, "--sessions", str(IDLE),
+            "--hold", str(hold), "--ready-file", ready, "--quiet"]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    end = time.monotonic() + hold
+    while not os.path.exists(ready) and time.monotonic() < end:
+        time.sleep(0.1)
+    got = os.path.exists(ready)
+    time.sleep(1)
+    loaded = memory(inst.proc.pid) if got else None
+    if got:
+        os.unlink(ready)    # releases the sessions (loadclient --ready-file)
+    out = p.communicate(timeout=hold + 60)[0].decode()
+    r = result(out)
+    if not got or r.get("errors", 0):
+        raise RuntimeError("idle sessions not all authenticated:\n" + out)
+    (bp, br), (lp, lr) = total(base), total(loaded)
+    return (lp - bp) / IDLE, (lr - br) / IDLE, base, loaded, r
+
+
+def tls_limit(inst):
+    """OpenSSL full handshakes/s on loopback (s_server + s_time -new, 4 s)."""
+    port = free_port()
+    srv = subprocess.Popen(["openssl", "s_server", "-quiet", "-accept", "127.0.0.1:%d" % port,
+                            "-cert", os.path.join(inst.dir, "tls", "cert.pem"),
+                            "-key", os.path.join(inst.dir, "tls", "key.pem")],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        out = subprocess.run(["openssl", "s_time", "-connect", "127.0.0.1:%d" % port,
+                              "-new", "-time", "4"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+    finally:
+        srv.kill()
+        srv.wait()
+    m = re.search(r"(\d+) connections in (\d+) real seconds", out)
+    return int(m.group(1)) / int(m.group(2)) if m else float("nan")
+
+
+def spread(xs):
+    return "%.0f-%.0f" % (min(xs), max(xs)) if xs else "-"
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (role users, chroot)")
+    print("postern bench: %s, %d cores, rounds=%d, dir=%s" %
+          (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), ROUNDS, BASE),
+          flush=True)
+    print("load average before: %s" % open("/proc/loadavg").read().strip(), flush=True)
+    limits = {}
+    limits["commit"] = result(run([os.path.join(BB, "commitprobe"), BASE, "3"]))
+    limits["argon2"] = result(run([os.path.join(BB, "argon2probe"), "7"]))
+    inst = Instance()
+    try:
+        limits["tls"] = tls_limit(inst)
+        print("machine: durable 4 KiB commits %.0f/s (p50 %.2f ms, p99 %.2f ms); "
+              "OpenSSL handshakes %.0f/s on loopback; argon2id INTERACTIVE verify %.1f ms"
+              % (limits["commit"]["rate"], limits["commit"]["p50"], limits["commit"]["p99"],
+                 limits["tls"], limits["argon2"]["p50"]), flush=True)
+        res = {s: [] for s in SPECS}
+        for rnd in range(ROUNDS):
+            for s in SPECS:
+                if s not in SCENARIOS:
+                    continue
+                r = client(inst, SPECS[s][1])
+                res[s].append(r)
+                print("round %d %s: %.0f msg/s, %d msgs, p50 %.2f p99 %.2f ms, setup p50 "
+                      "%.2f ms, errors %d" % (rnd + 1, s, r["rate"], r["msgs"], r["p50"],
+                                             r["p99"], r["setup_p50"], r["errors"]),
+                      flush=True)
+        mems = []
+        if "M" in SCENARIOS:
+            for rnd in range(MEM_ROUNDS):
+                m = mem_round(inst)
+                mems.append(m)
+                print("round %d M: %.0f KiB PSS, %.0f KiB RSS per idle session; "
+                      "setup p50 %.1f ms" % (rnd + 1, m[0], m[1], m[4]["setup_p50"]),
+                      flush=True)
+        print("load average after: %s" % open("/proc/loadavg").read().strip(), flush=True)
+        report(res, mems, limits)
+    finally:
+        inst.close()
+
+
+def report(res, mems, limits):
+    print()
+    print("| scenario | msg/s median | spread (min-max) | p50 ms | p99 ms | "
+          "set-up p50 ms | errors | rounds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for s, rs in res.items():
+        if not rs:
+            continue
+        print("| %s %s | %.0f | %s | %.2f | %.2f | %.1f | %d | %d |" % (
+            s, SPECS[s][0], med([r["rate"] for r in rs]), spread([r["rate"] for r in rs]),
+            med([r["p50"] for r in rs]), med([r["p99"] for r in rs]),
+            med([r["setup_p50"] for r in rs]), sum(r["errors"] for r in rs), len(rs)))
+    if mems:
+        pss = [m[0] for m in mems]
+        rss = [m[1] for m in mems]
+        print("| M %d idle authenticated sessions | PSS %.0f KiB/session (%s) | "
+              "RSS %.0f KiB/session (%s) | | | | | %d |" % (
+                  IDLE, med(pss), spread(pss), med(rss), spread(rss), len(mems)))
+        base, loaded = mems[-1][2], mems[-1][3]
+        print()
+        print("memory by program, last round (KiB; PSS and RSS summed):")
+        print("| program | idle: count, PSS, RSS | %d sessions: count, PSS, RSS | "
+              "PSS per process |" % IDLE)
+        print("|---|---|---|---|")
+        for prog in sorted(set(base) | set(loaded)):
+            b = base.get(prog, [0, 0, 0])
+            l_ = loaded.get(prog, [0, 0, 0])
+            print("| %s | %d, %d, %d | %d, %d, %d | %.0f |" % (
+                prog, b[0], b[1], b[2], l_[0], l_[1], l_[2], l_[1] / max(l_[0], 1)))
+    print()
+    c = limits["commit"]["rate"]
+    h = limits["tls"]
+    a = limits["argon2"]["p50"]
+    print("machine limits: %.0f durable commits/s, %.0f TLS handshakes/s, argon2id %.1f ms "
+          "(= %.0f verifications/s/core)" % (c, h, a, 1000.0 / a))
+    for s, rs in res.items():
+        if rs:
+            rate = med([r["rate"] for r in rs])
+            extra = ""
+            if s == "S3":
+                extra = ", %.0f%% of the handshake limit" % (100 * rate / h)
+            print("  %s: %.0f msg/s = %.2f x one-at-a-time commit limit%s" % (
+                s, rate, rate / c, extra))
+
+
+if __name__ == "__main__":
+    main()
