@@ -37,9 +37,11 @@ size_t trusted_block(char *out, size_t cap, const struct trusted_in *t)
 	if (secure)
 		snprintf(tls, sizeof tls, "\r\n\t(using %s with cipher %s)", t->tls_version,
 		         t->tls_cipher);
+	/* An IPv6 address-literal is "[IPv6:...]" (RFC 5321 §4.1.3). */
 	if (t->ip != NULL)
-		n = snprintf(out, cap, "Received: from [%s]\r\n\tby %s (postern) with %s id %s%s;\r\n"
-		             "\t%s\r\n", t->ip, t->hostname, with, t->qid, tls, date);
+		n = snprintf(out, cap, "Received: from [%s%s]\r\n\tby %s (postern) with %s id %s%s;\r\n"
+		             "\t%s\r\n", strchr(t->ip, ':') != NULL ? "IPv6:" : "", t->ip,
+		             t->hostname, with, t->qid, tls, date);
 	else
 		n = snprintf(out, cap, "Received: by %s (postern) with %s id %s%s;\r\n\t%s\r\n",
 		             t->hostname, with, t->qid, tls, date);

@@ -3,7 +3,7 @@
  * adds in front of the message at delivery, kept in the envelope so the
  * message file stays exactly the client's bytes.  postern-queued.
  *
- *   Received: [from [IP]] by HOSTNAME (postern) with ESMTPA|ESMTPSA id QID
+ *   Received: [from [IP] or [IPv6:IP]] by HOSTNAME (postern) with ESMTPA|ESMTPSA id QID
  *           [(using VERSION with cipher CIPHER)];
  *           DATE                      (RFC 5321 §4.4, RFC 3848 protocol names;
  *                                      the client IP only when configured)
