@@ -158,6 +158,7 @@ int cdbout_open(struct cdbout *o, const char *final, mode_t mode, char *err, siz
 		cdbout_abort(o);
 		return -1;
 	}
+	o->making = 1;
 	return 0;
 }
 
@@ -177,6 +178,11 @@ int cdbout_add(struct cdbout *o, const void *k, size_t kl, const void *v, size_t
 /* Give up (see tablesrc.h). */
 void cdbout_abort(struct cdbout *o)
 {
+	/* tinycdb has no way to drop a table being made but finishing it:
+	 * that frees its buffers, and the file is removed right after. */
+	if (o->making)
+		(void)cdb_make_finish(&o->cm);
+	o->making = 0;
 	if (o->fd >= 0) {
 		close(o->fd);
 		unlink(o->tmp);
@@ -187,6 +193,7 @@ void cdbout_abort(struct cdbout *o)
 /* Finish (see tablesrc.h). */
 int cdbout_commit(struct cdbout *o, char *err, size_t errcap)
 {
+	o->making = 0;
 	if (cdb_make_finish(&o->cm) != 0 || fsync(o->fd) != 0) {
 		snprintf(err, errcap, "%s: %s", o->tmp, strerror(errno));
 		cdbout_abort(o);

@@ -51,6 +51,7 @@ struct cdbout {
 	char tmp[PATH_MAX];
 	char final[PATH_MAX];
 	struct cdb_make cm;
+	int making;	/* cdb_make_start done, cdb_make_finish not yet */
 };
 
 /* Start writing final (mode applied to the new file).  0 or -1. */
