@@ -52,6 +52,7 @@
 #define QS_IP_MAX 64
 #define QS_LISTENER_MAX 96
 #define QS_MODE_MAX 16
+#define QS_REPLY_FRAME_MAX (QS_TEXT_MAX + 64)	/* `reply` code text, framed */
 
 enum qs_state { QS_IDLE, QS_MAIL, QS_DATA, QS_COMMITTING };
 
@@ -79,6 +80,14 @@ struct qsession {
 	struct commit c;
 	struct hdrscan h;
 	int too_big;
+
+	/* A reply the socket could not take at once (server.c): while
+	 * out_len > 0 no request of this session is read, and at
+	 * out_deadline_ms the session is closed (invariant 6: a peer that
+	 * does not read its replies never makes queued wait). */
+	unsigned char out[QS_REPLY_FRAME_MAX];
+	size_t out_len;
+	int64_t out_deadline_ms;
 };
 
 struct qreply {

@@ -1,12 +1,15 @@
 /*
  * server.c — postern-queued's poll loop (server.h).  In the sandbox.
  *
- * Never blocks on one peer: session sockets are non-blocking; a reply is
- * one small packet to a peer that waits for it (bounded by a short
- * deadline; a session that cannot take it is closed); each session is
- * closed after idle_s seconds without a frame; at most SERVER_BURST frames
- * are taken from one session per round, so a chunk stream cannot starve
- * the others.
+ * Never blocks on one peer (invariant 6): session sockets are
+ * non-blocking and a reply is sent with MSG_DONTWAIT only.  A compromised
+ * smtpd may push requests without reading its replies; when its socket
+ * cannot take a reply, that ONE reply is kept with the session, no further
+ * request of that session is read (its socket is polled for POLLOUT
+ * instead), and the session is closed if the reply is still pending
+ * REPLY_DEADLINE_MS later.  Each session is closed after idle_s seconds
+ * without a frame; at most SERVER_BURST frames are taken from one session
+ * per round, so a chunk stream cannot starve the others.
  *
  * Group commit: every session whose `end` was prepared in this round
  * (QR_COMMIT) waits in a list; after the round, ONE commit_group makes
@@ -47,22 +50,47 @@ struct server {
 	int stop;
 };
 
-/* Send `reply code text` to a session; -1 if it cannot take it. */
+/* Try the pending reply once, without waiting: 0 sent (or none
+ * pending), 1 still pending, -1 the session is gone. */
+static int flush_reply(struct qsession *s)
+{
+	ssize_t r;
+
+	if (s->out_len == 0)
+		return 0;
+	do
+		r = send(s->fd, s->out, s->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ? 1 : -1;
+	if ((size_t)r != s->out_len)
+		return -1;	/* SEQPACKET sends are atomic */
+	s->out_len = 0;
+	return 0;
+}
+
+/* Send `reply code text` to a session, or keep it pending if the socket
+ * is full (see the header); -1 if the session cannot go on. */
 static int send_reply(struct qsession *s, const struct qreply *r)
 {
-	unsigned char buf[QS_TEXT_MAX + 64];
 	struct frame_writer w;
 	const unsigned char *f;
 	size_t n;
 
-	fw_init(&w, buf, sizeof buf);
+	if (s->out_len != 0)
+		return -1;	/* never two pending: it asked without reading */
+	fw_init(&w, s->out, sizeof s->out);
 	fw_str(&w, "reply");
 	fw_u64(&w, (uint64_t)r->code);
 	fw_str(&w, r->text);
 	f = fw_finish(&w, &n);
 	if (f == NULL)
 		return -1;
-	return chan_send(s->fd, f, n, clock_ms() + REPLY_DEADLINE_MS);
+	if (f != s->out)
+		memmove(s->out, f, n);
+	s->out_len = n;
+	s->out_deadline_ms = clock_ms() + REPLY_DEADLINE_MS;
+	return flush_reply(s) < 0 ? -1 : 0;
 }
 
 /* Close session i (its open message is removed). */
@@ -79,6 +107,7 @@ static void close_session(struct server *sv, struct qsession *s, const char *why
 	qsession_reset(sv->d, s);
 	close(s->fd);
 	s->fd = -1;
+	s->out_len = 0;
 }
 
 /* Drop closed slots, keeping order. */
@@ -249,7 +278,20 @@ static void session_ready(struct server *sv, struct qsession *s)
 	size_t plen;
 	struct qreply r;
 
-	for (int i = 0; i < SERVER_BURST && s->fd >= 0 && s->state != QS_COMMITTING; i++) {
+	if (s->fd < 0)
+		return;
+	switch (flush_reply(s)) {
+	case -1:
+		close_session(sv, s, "reply-failed");
+		return;
+	case 1:
+		return;		/* still full: read nothing more from it */
+	default:
+		break;
+	}
+	/* out_len: a reply kept pending stops the reading (see header). */
+	for (int i = 0; i < SERVER_BURST && s->fd >= 0 && s->state != QS_COMMITTING &&
+	     s->out_len == 0; i++) {
 		ssize_t n = chan_recv(s->fd, buf, sizeof buf, &payload, &plen, 0);
 
 		if (n < 0 && (errno == ETIMEDOUT || errno == EAGAIN))
@@ -300,7 +342,8 @@ static void group_commit(struct server *sv)
 	sv->npending = 0;
 }
 
-/* Close sessions past their idle deadline; the poll timeout until the next. */
+/* Close sessions past their idle deadline or with a reply pending past
+ * its deadline; the poll timeout until the next deadline. */
 static int expire(struct server *sv)
 {
 	int64_t now = clock_ms(), next = now + 1000;
@@ -308,10 +351,20 @@ static int expire(struct server *sv)
 	for (size_t i = 0; i < sv->n; i++) {
 		struct qsession *s = &sv->s[i];
 
-		if (s->fd >= 0 && s->deadline_ms <= now)
+		if (s->fd < 0)
+			continue;
+		if (s->out_len != 0 && s->out_deadline_ms <= now) {
+			close_session(sv, s, "reply-timeout");
+			continue;
+		}
+		if (s->deadline_ms <= now) {
 			close_session(sv, s, "idle-timeout");
-		else if (s->fd >= 0 && s->deadline_ms < next)
+			continue;
+		}
+		if (s->deadline_ms < next)
 			next = s->deadline_ms;
+		if (s->out_len != 0 && s->out_deadline_ms < next)
+			next = s->out_deadline_ms;
 	}
 	return (int)(next - now);
 }
@@ -327,7 +380,8 @@ static void round_once(struct server *sv)
 	sv->pfd[base++] = (struct pollfd){ .fd = sv->admin_fd, .events = POLLIN };
 	nfd = base;
 	for (size_t i = 0; i < sv->n; i++)
-		sv->pfd[nfd++] = (struct pollfd){ .fd = sv->s[i].fd, .events = POLLIN };
+		sv->pfd[nfd++] = (struct pollfd){ .fd = sv->s[i].fd,
+		                                   .events = sv->s[i].out_len ? POLLOUT : POLLIN };
 	if (poll(sv->pfd, nfd, timeout) <= 0)
 		return;
 	/* nfd - base, not sv->n: drain_control may append sessions. */

@@ -1,0 +1,89 @@
+"""postern-queued against a hostile (compromised) postern-smtpd, with this
+test as its master (queue_harness): a session that floods requests and
+never reads its replies must not stall the others (invariant 6), and
+queued refuses a header section that smtpd should have refused (bare CR,
+bare LF, NUL) instead of trusting smtpd's DATA checks.  Root only."""
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+import queue_harness as h
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+LOGIN = "alice@example.org"
+MSG = b"From: Alice <alice@example.org>\r\nSubject: test\r\n\r\nHello.\r\n"
+
+
+@pytest.fixture
+def qdir(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    q = tmp_path / "queue"
+    uid, gid = h.queue_ids()
+    h.make_queue_dir(str(q), uid, gid)
+    return q
+
+
+def files(q, sub):
+    return sorted(os.listdir(os.path.join(str(q), sub)))
+
+
+def flood(sess, stop, count=2000):
+    """Send `rset` frames and never read a reply, until queued closes
+    the session, stop is set, or count frames went out."""
+    sess.sock.settimeout(0.2)
+    for _ in range(count):
+        if stop.is_set():
+            return
+        try:
+            sess.sock.send(h.frame("rset"))
+        except (socket.timeout, BlockingIOError):
+            continue
+        except OSError:
+            return
+
+
+def test_session_that_never_reads_replies_does_not_stall_others(qdir):
+    # Before: queued waited up to 2 s in a blocking send for each flooding
+    # session whose receive queue was full; three of them held every
+    # other session (and the group commit) for about 6 s.
+    with h.Queued(qdir) as qd:
+        stop = threading.Event()
+        floods = [qd.session() for _ in range(3)]
+        threads = [threading.Thread(target=flood, args=(a, stop), daemon=True) for a in floods]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)   # the floods' reply queues are full by now
+        b = qd.session()
+        t0 = time.monotonic()
+        r = b.submit(LOGIN, LOGIN, ["x@example.net"], MSG)
+        elapsed = time.monotonic() - t0
+        assert r[-1][0] == 250 and "queued as" in r[-1][1], r
+        assert elapsed < 1.0, "session B took %.2f s behind the floods" % elapsed
+        # a second transaction right away is just as quick
+        t0 = time.monotonic()
+        assert b.submit(LOGIN, LOGIN, ["y@example.net"], MSG)[-1][0] == 250
+        assert time.monotonic() - t0 < 1.0
+        # each flooding session is closed once its pending reply is past
+        # its deadline (2 s), not served forever
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and \
+                sum("reason=reply-timeout" in l for l in list(qd.lines)) < len(floods):
+            time.sleep(0.05)
+        assert sum("reason=reply-timeout" in l for l in list(qd.lines)) == len(floods), qd.log()
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+            assert not t.is_alive()
+        for a in floods:
+            a.sock.settimeout(5)
+            for _ in range(100000):   # the replies queued before it stopped reading
+                pkt = a.sock.recv(1000)
+                if not pkt:
+                    break
+            assert pkt == b"", "flooding session still open"
+        assert qd.proc.poll() is None
+        assert len(files(qdir, "new")) == 2
