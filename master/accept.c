@@ -10,6 +10,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,6 +66,18 @@ static void take(struct master *m, int fd, const struct sockaddr_storage *peer,
 	(void)session_spawn(m, fd, peer, l);
 }
 
+
+/* Replies and TLS records are written whole and small: without
+ * TCP_NODELAY, Nagle's algorithm and the client's delayed ACK hold a
+ * record's body back by ~40 ms (measured by bench/: TLS set-up 55 ms
+ * -> 12 ms).  Best effort: a failure only costs latency. */
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 /* Accept what listener i has queued (see accept.h). */
 void accept_ready(struct master *m, unsigned i)
 {
@@ -76,6 +90,7 @@ void accept_ready(struct master *m, unsigned i)
 		fd = accept4(m->lfd[i], (struct sockaddr *)&peer, &len,
 		             SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			set_nodelay(fd);
 			take(m, fd, &peer, &m->conf->listen[i]);
 			continue;
 		}

@@ -132,3 +132,29 @@ def test_many_sessions_in_turn(master):
         sid, _ = session_of(master, start=mark)
         master.wait_for(r"event=session-end session=%s " % sid, start=mark)
     assert count_fds() == before
+
+
+def test_client_socket_has_nodelay(master, is_root):
+    """The master sets TCP_NODELAY on accepted sockets (replies and TLS
+    records are small and written whole; Nagle plus delayed ACKs would
+    stall each by ~40 ms).  The test takes a copy of smtpd's fd 0 with
+    pidfd_getfd (root: ptrace access) and asks the socket itself."""
+    if not is_root:
+        pytest.skip("pidfd_getfd of another uid's descriptor needs root")
+    import ctypes
+    import socket
+    libc = ctypes.CDLL(None, use_errno=True)
+    SYS_pidfd_open, SYS_pidfd_getfd = 434, 438
+    mark = master.mark()
+    with connect(master.port) as s:
+        read_reply(s)
+        _, pid = session_of(master, start=mark)
+        pidfd = libc.syscall(SYS_pidfd_open, pid, 0)
+        assert pidfd >= 0, os.strerror(ctypes.get_errno())
+        try:
+            fd = libc.syscall(SYS_pidfd_getfd, pidfd, 0, 0)
+            assert fd >= 0, os.strerror(ctypes.get_errno())
+        finally:
+            os.close(pidfd)
+        with socket.socket(fileno=fd) as client:
+            assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
