@@ -221,6 +221,14 @@ enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_read
 		                              : "5.3.4 Message header section too large");
 		return QR_REPLY;
 	}
+	if (!hdrscan_clean(&s->h)) {
+		/* Not left to smtpd's DATA checks (hdrscan.h): a header that
+		 * readers split differently defeats the sender check. */
+		qs_log_refused(s, "end", 550, "header-bare-cr-lf-nul");
+		qsession_reset(d, s);
+		qreply_set(r, 550, "5.6.0 Bare CR, bare LF or NUL in the header section");
+		return QR_REPLY;
+	}
 	if (s->c.err) {
 		code = commit_reply_code(s->c.err, &text);
 		qs_log_refused(s, "end", code, "write");

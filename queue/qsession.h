@@ -29,7 +29,8 @@
  *   452 4.3.1   disk full, or free space under queue_minfree
  *   451 4.3.0   write error, table error, no key yet
  *   554 5.5.1   data without a recipient
- *   550 5.6.0   message without a From: field (header check on)
+ *   550 5.6.0   message without a From: field (header check on); a bare
+ *               CR, bare LF or NUL in the header section (always)
  * Failure policy: a malformed frame, an unknown verb or a verb out of
  * sequence closes this session only (QR_CLOSE); its open message is
  * removed.

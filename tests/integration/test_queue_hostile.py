@@ -87,3 +87,26 @@ def test_session_that_never_reads_replies_does_not_stall_others(qdir):
             assert pkt == b"", "flooding session still open"
         assert qd.proc.poll() is None
         assert len(files(qdir, "new")) == 2
+
+
+@pytest.mark.parametrize("header", [
+    b"Subject: x\nFrom: victim@example.org\r\nFrom: alice@example.org\r\n",
+    b"From: alice@example.org\r\nSubject: x\rFrom: victim@example.org\r\n",
+    b"From: alice@example.org\r\nSubject: x\0y\r\n",
+    b"From: alice@example.org\r\nSubject: x\n\r\n",
+])
+def test_bare_cr_lf_or_nul_in_header_refused_at_end(qdir, header):
+    # smtpd refuses these in DATA, but queued must not trust that: the raw
+    # chunk goes straight to queued here, as a compromised smtpd would send it.
+    with h.Queued(qdir) as qd:
+        s = qd.session()
+        r = s.submit(LOGIN, LOGIN, ["x@example.net"], header + b"\r\nbody\r\n")
+        assert r[-1][0] == 550 and r[-1][1].startswith("5.6.0"), r
+        qd.wait_log(r"event=refused .*reason=header-bare-cr-lf-nul")
+        assert files(qdir, "new") == [] and files(qdir, "env") == []
+        assert files(qdir, "tmp") == []
+        # the session goes on; a clean message (bare LF in the body is
+        # smtpd's business, not the header check's) is queued
+        ok = s.submit(LOGIN, LOGIN, ["x@example.net"], MSG)
+        assert ok[-1][0] == 250, ok
+        assert len(files(qdir, "new")) == 1
