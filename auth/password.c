@@ -24,8 +24,17 @@ static void restore_and_die(int sig)
 	raise(sig);
 }
 
+/* A refused line: wipe what was read of it (password_read returns
+ * read_line's result directly with --password-stdin), set why, -1. */
+static long refuse(char out[PASSWORD_MAX + 1], const char **why, const char *reason)
+{
+	sodium_memzero(out, PASSWORD_MAX + 1);
+	*why = reason;
+	return -1;
+}
+
 /* Read one line from fd into out (at most PASSWORD_MAX + 1 bytes
- * looked at); -1 if too long, empty or with a forbidden byte. */
+ * looked at); -1 if too long, empty or with a forbidden byte, out wiped. */
 static long read_line(int fd, char out[PASSWORD_MAX + 1], const char **why)
 {
 	size_t n = 0;
@@ -38,17 +47,18 @@ static long read_line(int fd, char out[PASSWORD_MAX + 1], const char **why)
 			continue;
 		if (r <= 0 || c == '\n')
 			break;
-		if (n == PASSWORD_MAX)
-			return *why = "password longer than 256 bytes", -1;
+		if (n == PASSWORD_MAX) {
+			return refuse(out, why, "password longer than 256 bytes");
+		}
 		out[n++] = c;
 	}
 	out[n] = '\0';
 	if (n > 0 && out[n - 1] == '\r')
-		return *why = "password contains CR", -1;
+		return refuse(out, why, "password contains CR");
 	if (n == 0)
-		return *why = "empty password", -1;
+		return refuse(out, why, "empty password");
 	if (memchr(out, '\0', n) != NULL || memchr(out, '\r', n) != NULL)
-		return *why = "password contains NUL or CR", -1;
+		return refuse(out, why, "password contains NUL or CR");
 	return (long)n;
 }
 

@@ -146,6 +146,25 @@ static void __attribute__((noreturn)) child_exec(const char *name, const int *sr
 
 /* --------------------------------------------------------------- frames */
 
+/* The oldest frame leaves the queue (sent or dropped): its descriptor is
+ * closed and its bytes wiped, since the `key` frame holds the auth MAC
+ * key and a ring slot is only overwritten when reused (invariant 5: the
+ * master keeps the key in m->auth_key only).  Every frame, not just
+ * `key`: it is cheap and needs no knowledge of the verbs. */
+static void frame_leaves(struct daemon *d)
+{
+	struct daemon_frame *f = &d->q[d->qhead];
+
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	sodium_memzero(f->buf, sizeof(f->buf));
+	f->len = 0;
+	d->qhead = (d->qhead + 1) % DAEMON_QUEUE_MAX;
+	d->qlen--;
+	d->ndone++;
+}
+
 /* Try to send the queued frames, oldest first, without blocking.  -1 if
  * the control socket failed for another reason than "full". */
 static int flush_queue(struct daemon *d)
@@ -156,31 +175,18 @@ static int flush_queue(struct daemon *d)
 
 		if (rc != 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		if (f->fd >= 0)
-			close(f->fd);
-		f->fd = -1;
-		d->qhead = (d->qhead + 1) % DAEMON_QUEUE_MAX;
-		d->qlen--;
-		d->ndone++;
+		frame_leaves(d);
 		if (rc != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Drop every queued frame (closing their descriptors). */
+/* Drop every queued frame (closing their descriptors, wiping them). */
 static void clear_queue(struct daemon *d)
 {
-	while (d->qlen > 0) {
-		struct daemon_frame *f = &d->q[d->qhead];
-
-		if (f->fd >= 0)
-			close(f->fd);
-		f->fd = -1;
-		d->qhead = (d->qhead + 1) % DAEMON_QUEUE_MAX;
-		d->qlen--;
-		d->ndone++;
-	}
+	while (d->qlen > 0)
+		frame_leaves(d);
 	d->qhead = 0;
 }
 

@@ -25,6 +25,7 @@
 #include "session.h"
 #include "tlsctl.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #define STARTTLS_TEXT "2.0.0 Ready to start TLS"
@@ -48,9 +49,13 @@ static int ask_tlsd(struct session *s, struct tlsctl_result *res)
 	return 0;
 }
 
-/* Continue on the post-TLS pair with a fresh session state. */
+/* Continue on the post-TLS pair with a fresh session state.  The old
+ * input buffer is wiped over its whole capacity, not just forgotten:
+ * pipelined plaintext (possibly an AUTH line) would otherwise stay in
+ * memory until overwritten. */
 static void switch_to_tls(struct session *s)
 {
+	sodium_memzero(s->inbuf, sizeof s->inbuf);
 	bufin_init(&s->in, SMTPD_FD_POSTTLS, s->inbuf, sizeof s->inbuf);
 	bufout_init(&s->out, SMTPD_FD_POSTTLS, s->outbuf, sizeof s->outbuf);
 	cmdline_init(&s->cl, SMTP_AUTH_LINE_MAX);
