@@ -27,6 +27,7 @@
 #include "fdpass.h"
 #include "fds.h"
 #include "log.h"
+#include "child.h"
 #include "master.h"
 #include "netstring.h"
 #include "progfd.h"
@@ -37,7 +38,6 @@
 #define BACKOFF_RESET_MS 60000u		/* a run this long resets the backoff */
 #define CTL_READ_MAX 64			/* `ready` is 11 bytes */
 #define LOG_BUDGET (64u * 1024)
-#define FD_PARK_MIN 10
 #define ARGV_MAX (8 + DAEMON_ARGS_MAX)
 
 /* Append one option word (see daemon.h). */
@@ -76,72 +76,6 @@ int daemon_up(const struct master *m, enum daemon_slot slot)
 	const struct daemon *d = &m->daemons[slot];
 
 	return d->role != NULL && d->pid > 0 && d->ctl >= 0;
-}
-
-/* ---------------------------------------------------------------- child */
-
-/* In the child: one line on fd 2 about a failed step, then _exit(127). */
-static void __attribute__((noreturn)) child_fail(const char *name, const char *step)
-{
-	char line[160];
-	int n = snprintf(line, sizeof(line),
-	                 "postern: event=spawn-failed role=%s step=%s error=%s\n", name,
-	                 step, strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
-
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)!write(STDERR_FILENO, line, (size_t)n);
-	_exit(127);
-}
-
-/* In the child: default signal mask and dispositions. */
-static void child_reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
-	}
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* In the child: src[i] onto fd i for i < n, close the rest (sources are
- * parked above FD_PARK_MIN first, since they may sit on 0..n-1). */
-static void child_place_fds(const char *name, const int *src, size_t n)
-{
-	int park[DAEMON_FD_EXTRA + DAEMON_FD_EXTRA_MAX];
-
-	for (size_t i = 0; i < n; i++) {
-		park[i] = fcntl(src[i], F_DUPFD_CLOEXEC, FD_PARK_MIN);
-		if (park[i] < 0)
-			child_fail(name, "park-fd");
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (dup2(park[i], (int)i) != (int)i)
-			child_fail(name, "dup2");
-	}
-	/* Close-on-exec rather than closed: the program's descriptor must
-	 * stay open until execveat. */
-	if (close_range((unsigned)n, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-		child_fail(name, "close_range");
-}
-
-/* In the child: become the daemon (exec'd from the descriptor opened and
- * checked at start, progfd.h); never returns. */
-static void __attribute__((noreturn)) child_exec(const char *name, const int *src,
-                                                 size_t n, int progfd, char **argv)
-{
-	/* The program's descriptor may itself sit on 0..n-1: park it too. */
-	int prog = fcntl(progfd, F_DUPFD_CLOEXEC, FD_PARK_MIN);
-
-	if (prog < 0)
-		child_fail(name, "park-fd");
-	child_reset_signals();
-	(void)setsid();
-	child_place_fds(name, src, n);
-	progfd_exec(prog, argv);
-	child_fail(name, "execve");
 }
 
 /* --------------------------------------------------------------- frames */

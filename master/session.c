@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "fds.h"
 #include "log.h"
 #include "progfd.h"
@@ -50,8 +51,6 @@
 
 #define NUM_MAX 24
 #define ARGV_MAX 28
-/* Where the child parks its descriptors before dup2 onto 0..5. */
-#define FD_PARK_MIN 10
 
 /* The strings of one child's command line. */
 struct spawn_args {
@@ -97,71 +96,6 @@ static int build_args(struct spawn_args *a, const struct master *m,
 	ARG(NULL);
 #undef ARG
 	return 0;
-}
-
-/* In the child: one line on fd 2 about a failed step, then _exit(127). */
-static void __attribute__((noreturn)) child_fail(const char *step)
-{
-	char line[128];
-	int n = snprintf(line, sizeof(line), "postern: event=spawn-failed step=%s error=%s\n",
-	                 step, strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
-
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)!write(STDERR_FILENO, line, (size_t)n);
-	_exit(127);
-}
-
-/* In the child: default signal mask and dispositions (SIG_IGN survives
- * execve, and the master ignores SIGPIPE and blocks its signalfd set). */
-static void child_reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
-	}
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* In the child: put src[i] on fd i for i in 0..5 and close the rest.  The
- * sources may themselves sit on 0..5 (the master may have been started
- * with 0..2 closed), so each is first parked above FD_PARK_MIN. */
-static void child_place_fds(const int src[SMTPD_FD_COUNT])
-{
-	int park[SMTPD_FD_COUNT];
-
-	for (int i = 0; i < SMTPD_FD_COUNT; i++) {
-		park[i] = fcntl(src[i], F_DUPFD_CLOEXEC, FD_PARK_MIN);
-		if (park[i] < 0)
-			child_fail("park-fd");
-	}
-	for (int i = 0; i < SMTPD_FD_COUNT; i++) {
-		if (dup2(park[i], i) != i)	/* dup2 clears FD_CLOEXEC on i */
-			child_fail("dup2");
-	}
-	/* Close-on-exec rather than closed: the program's descriptor must
-	 * stay open until execveat. */
-	if (close_range(SMTPD_FD_COUNT, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-		child_fail("close_range");
-}
-
-/* In the child: become the program of progfd (postern-smtpd or
- * postern-tlsd; both use six descriptors); never returns. */
-static void __attribute__((noreturn)) child_exec(const int src[SMTPD_FD_COUNT],
-                                                 int progfd, char *const argv[])
-{
-	/* The program's descriptor may itself sit on 0..5: park it too. */
-	int prog = fcntl(progfd, F_DUPFD_CLOEXEC, FD_PARK_MIN);
-
-	if (prog < 0)
-		child_fail("park-fd");
-	child_reset_signals();
-	(void)setsid();
-	child_place_fds(src);
-	progfd_exec(prog, argv);
-	child_fail("execve");
 }
 
 /* Client address and port of s from the trusted accept() result. */
@@ -251,8 +185,6 @@ static void log_connect(const struct session *s, const struct listen_spec *l)
 	ll_emit(&ll);
 }
 
-_Static_assert((int)TLSD_FD_COUNT == (int)SMTPD_FD_COUNT,
-               "child_place_fds places six descriptors for both programs");
 
 /* Fork postern-tlsd for s from t; its pid, or -1. */
 static pid_t fork_tlsd(struct master *m, struct session *s, struct tlsd_spawn *t)
@@ -260,7 +192,7 @@ static pid_t fork_tlsd(struct master *m, struct session *s, struct tlsd_spawn *t
 	pid_t pid = fork();
 
 	if (pid == 0)
-		child_exec(t->src, m->prog_tlsd, t->argv);
+		child_exec("tlsd", t->src, TLSD_FD_COUNT, m->prog_tlsd, t->argv);
 	if (pid > 0) {
 		s->tls_pid = pid;
 		s->tls_logfd = t->logread;
@@ -316,7 +248,7 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
 	}
 	s->pid = fork();
 	if (s->pid == 0)
-		child_exec(src, m->prog_smtpd, a.argv);
+		child_exec("smtpd", src, SMTPD_FD_COUNT, m->prog_smtpd, a.argv);
 	err = errno;
 	close(src[SMTPD_FD_LOG]);
 	close(src[SMTPD_FD_AUTH]);
