@@ -68,11 +68,11 @@ static int apply(void *ctx, char opt, const char *v)
 	case 'T':
 		return u64_from_dec(v, 1, 7 * 86400, &a->session_s);
 	case 'u':
-		if (u64_from_dec(v, 0, 0xfffffffeu, &n) < 0) return -1;
+		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
 		a->uid = (uid_t)n;
 		return 0;
 	case 'g':
-		if (u64_from_dec(v, 0, 0xfffffffeu, &n) < 0) return -1;
+		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
 		a->gid = (gid_t)n;
 		return 0;
 	case 'r':
