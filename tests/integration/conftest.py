@@ -29,6 +29,27 @@ def prog(name, build=None):
     return os.path.join(BUILD, build, "bin", name)
 
 
+def process_memory(pid, writable_only=True):
+    """The readable (by default only the writable) mappings of process pid,
+    read through /proc/PID/mem (root, for another uid's process), joined.
+    Huge mappings (a sanitizer's shadow reservations) are skipped."""
+    data = []
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            rng, perms = line.split()[:2]
+            if "r" not in perms or (writable_only and "w" not in perms):
+                continue
+            lo, hi = (int(x, 16) for x in rng.split("-"))
+            if hi - lo > 256 << 20:
+                continue
+            try:
+                mem.seek(lo)
+                data.append(mem.read(hi - lo))
+            except OSError:
+                pass
+    return b"".join(data)
+
+
 @pytest.fixture(scope="session")
 def is_root():
     return os.geteuid() == 0

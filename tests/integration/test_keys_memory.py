@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, free_port, prog
+from conftest import BIN, free_port, process_memory, prog
 from master_harness import Master
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for /proc/PID/mem")
@@ -40,24 +40,6 @@ def children(pid):
         if ppid == pid:
             out.setdefault(comm, []).append(int(p))
     return out
-
-
-def memory(pid, writable_only=True):
-    data = []
-    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
-        for line in maps:
-            rng, perms = line.split()[:2]
-            if "r" not in perms or (writable_only and "w" not in perms):
-                continue
-            lo, hi = (int(x, 16) for x in rng.split("-"))
-            if hi - lo > 256 << 20:      # sanitizer shadow reservations
-                continue
-            try:
-                mem.seek(lo)
-                data.append(mem.read(hi - lo))
-            except OSError:
-                pass
-    return b"".join(data)
 
 
 def user_hashes(cdb_path):
@@ -108,8 +90,8 @@ def test_password_hashes_only_in_authd(inst):
         smtpd = kids["postern-smtpd"][0]
         queued = kids["postern-queued"][0]
         authd = kids["postern-authd"][0]
-        smem, qmem = memory(smtpd), memory(queued)
-        amem = memory(authd, writable_only=False)
+        smem, qmem = process_memory(smtpd), process_memory(queued)
+        amem = process_memory(authd, writable_only=False)
         assert len(smem) > 50000 and len(qmem) > 50000
         # positive control: authd, which verified one, holds the hashes
         assert any(n in amem for n in needles(hashes[0]) + needles(hashes[1]))

@@ -18,7 +18,7 @@ import warnings
 
 import pytest
 
-from conftest import prog
+from conftest import process_memory, prog
 from smtpd_harness import frame
 from tlsd_harness import ROOT, TLSD_UID, TlsSession, make_cert, ticket_key
 
@@ -319,24 +319,6 @@ def private_bytes(key_path):
     return bytes.fromhex(re.sub(r"[\s:]", "", m.group(1)))[-32:]
 
 
-def writable_memory(pid):
-    data = []
-    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
-        for line in maps:
-            rng, perms = line.split()[:2]
-            if "w" not in perms:
-                continue
-            lo, hi = (int(x, 16) for x in rng.split("-"))
-            if hi - lo > 256 << 20:      # sanitizer shadow reservations
-                continue
-            try:
-                mem.seek(lo)
-                data.append(mem.read(hi - lo))
-            except OSError:
-                pass
-    return b"".join(data)
-
-
 @pytest.mark.skipif(not ROOT, reason="needs root for /proc/PID/mem of other uids")
 def test_key_only_in_tlsd(certs):
     cert, key = certs["ecdsa"]
@@ -350,8 +332,8 @@ def test_key_only_in_tlsd(certs):
         for pid in (t.smtpd_pid, t.tlsd_pid):
             fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)]
             assert key not in fds and cert not in fds, fds
-        smem = writable_memory(t.smtpd_pid)
-        tmem = writable_memory(t.tlsd_pid)
+        smem = process_memory(t.smtpd_pid)
+        tmem = process_memory(t.tlsd_pid)
         assert len(smem) > 100000
         # Positive control: tlsd holds the scalar (OpenSSL's BIGNUM words
         # are little-endian on x86_64, so it may sit reversed).
