@@ -37,6 +37,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import postfix  # noqa: E402  (bench/postfix.py)
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("POSTERN_BIN", os.path.join(TOP, "bin"))
 BB = os.environ.get("BENCH_BUILD", os.path.join(TOP, "build", "bench"))
@@ -44,6 +47,9 @@ ROUNDS = int(os.environ.get("ROUNDS", "5"))
 MEM_ROUNDS = int(os.environ.get("MEM_ROUNDS", "3"))
 SCENARIOS = os.environ.get("SCENARIOS", "S1,S2,S3,M").split(",")
 BASE = os.environ.get("BENCH_DIR", "/var/tmp")
+# POSTFIX=0 skips the comparison; by default it runs when Debian's postfix
+# is installed (`make bench-deps`)
+WANT_POSTFIX = os.environ.get("POSTFIX", "1") != "0"
 LOGIN, PASSWORD = "bench@localhost", "bench password 7"
 IDLE = 200
 
@@ -136,8 +142,7 @@ class Instance:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def client(inst, extra, mode="starttls", timeout=150):
-    port = inst.starttls if mode == "starttls" else inst.tls
+def client(port, extra, mode="starttls", timeout=150):
     args = [os.path.join(BB, "loadclient"), "--port", str(port), "--mode", mode,
             "--user", LOGIN, "--password", PASSWORD, "--size", "4096",
             "--pipelining", "--max-seconds", "120", "--quiet"] + extra
@@ -187,15 +192,16 @@ def total(by):
     return sum(v[1] for v in by.values()), sum(v[2] for v in by.values())
 
 
-def mem_round(inst):
-    """Per idle session PSS/RSS (KiB) and the per-program breakdown."""
+def mem_round(root, port, scratch):
+    """Per idle session PSS/RSS (KiB) and the per-program breakdown, over
+    root (a master pid) and its descendants."""
     time.sleep(1)
-    base = memory(inst.proc.pid)
-    ready = os.path.join(inst.dir, "ready")
+    base = memory(root)
+    ready = os.path.join(scratch, "ready")
     if os.path.exists(ready):
         os.unlink(ready)
     hold = 60
-    args = [os.path.join(BB, "loadclient"), "--port", str(inst.starttls), "--mode",
+    args = [os.path.join(BB, "loadclient"), "--port", str(port), "--mode",
             "starttls", "--user", LOGIN, "--password", PASSWORD, "--sessions", str(IDLE),
             "--hold", str(hold), "--ready-file", ready, "--quiet"]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -204,7 +210,7 @@ def mem_round(inst):
         time.sleep(0.1)
     got = os.path.exists(ready)
     time.sleep(1)
-    loaded = memory(inst.proc.pid) if got else None
+    loaded = memory(root) if got else None
     if got:
         os.unlink(ready)    # releases the sessions (loadclient --ready-file)
     out = p.communicate(timeout=hold + 60)[0].decode()
@@ -243,6 +249,33 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def start_postfix(inst):
+    """The private Postfix beside the instance, or None (not installed,
+    POSTFIX=0)."""
+    if not WANT_POSTFIX:
+        print("postfix: skipped (POSTFIX=0)", flush=True)
+        return None
+    if not postfix.available():
+        print("postfix: not installed (`make bench-deps`), postern alone", flush=True)
+        return None
+    pf = postfix.Postfix(inst.dir, free_port(), os.path.join(inst.dir, "tls", "cert.pem"),
+                         os.path.join(inst.dir, "tls", "key.pem"), LOGIN, PASSWORD)
+    print("postfix: %s, private instance in %s, submission 127.0.0.1:%d (STARTTLS "
+          "required, Cyrus SASL sasldb, accepted mail held in its queue)" % (
+              postfix.version(), pf.dir, pf.port), flush=True)
+    return pf
+
+
+def servers(inst, pf, rnd):
+    """(name, port) in this round's order: the first server alternates."""
+    out = [("postern", inst.starttls)]
+    if pf:
+        out.append(("postfix", pf.port))
+        if rnd % 2:
+            out.reverse()
+    return out
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: needs root (role users, chroot)")
@@ -254,58 +287,96 @@ def main():
     limits["commit"] = result(run([os.path.join(BB, "commitprobe"), BASE, "3"]))
     limits["argon2"] = result(run([os.path.join(BB, "argon2probe"), "7"]))
     inst = Instance()
+    pf = None
     try:
+        pf = start_postfix(inst)
         limits["tls"] = tls_limit(inst)
         print("machine: durable 4 KiB commits %.0f/s (p50 %.2f ms, p99 %.2f ms); "
               "OpenSSL handshakes %.0f/s on loopback; argon2id INTERACTIVE verify %.1f ms"
               % (limits["commit"]["rate"], limits["commit"]["p50"], limits["commit"]["p99"],
                  limits["tls"], limits["argon2"]["p50"]), flush=True)
-        res = {s: [] for s in SPECS}
+        res = {"postern": {s: [] for s in SPECS}, "postfix": {s: [] for s in SPECS}}
         for rnd in range(ROUNDS):
             for s in SPECS:
                 if s not in SCENARIOS:
                     continue
-                r = client(inst, SPECS[s][1])
-                res[s].append(r)
-                print("round %d %s: %.0f msg/s, %d msgs, p50 %.2f p99 %.2f ms, setup p50 "
-                      "%.2f ms, errors %d" % (rnd + 1, s, r["rate"], r["msgs"], r["p50"],
-                                             r["p99"], r["setup_p50"], r["errors"]),
-                      flush=True)
-        mems = []
+                for name, port in servers(inst, pf, rnd):
+                    r = client(port, SPECS[s][1])
+                    res[name][s].append(r)
+                    print("round %d %s %s: %.0f msg/s, %d msgs, p50 %.2f p99 %.2f ms, "
+                          "setup p50 %.2f ms, errors %d" % (
+                              rnd + 1, s, name, r["rate"], r["msgs"], r["p50"], r["p99"],
+                              r["setup_p50"], r["errors"]), flush=True)
+        mems = {"postern": [], "postfix": []}
         if "M" in SCENARIOS:
             for rnd in range(MEM_ROUNDS):
-                m = mem_round(inst)
-                mems.append(m)
-                print("round %d M: %.0f KiB PSS, %.0f KiB RSS per idle session; "
-                      "setup p50 %.1f ms" % (rnd + 1, m[0], m[1], m[4]["setup_p50"]),
-                      flush=True)
+                for name, _ in servers(inst, pf, rnd):
+                    if name == "postern":
+                        m = mem_round(inst.proc.pid, inst.starttls, inst.dir)
+                    else:
+                        # smtpd processes of earlier sessions wait up to
+                        # max_idle for reuse: restart so the idle baseline is
+                        # the bare instance and every session's smtpd is new
+                        pf.restart()
+                        m = mem_round(pf.master_pid(), pf.port, pf.dir)
+                    mems[name].append(m)
+                    print("round %d M %s: %.0f KiB PSS, %.0f KiB RSS per idle session; "
+                          "setup p50 %.1f ms" % (rnd + 1, name, m[0], m[1],
+                                                 m[4]["setup_p50"]), flush=True)
         print("load average after: %s" % open("/proc/loadavg").read().strip(), flush=True)
-        report(res, mems, limits)
+        if pf:
+            print("postfix queue after the run: %d messages held, nothing delivered" %
+                  pf.queued(), flush=True)
+        report(res, mems, limits, pf is not None)
     finally:
+        if pf:
+            pf.close()
         inst.close()
 
 
-def report(res, mems, limits):
+def ratio(a, b):
+    return "%.2f" % (a / b) if b else "-"
+
+
+def report(res, mems, limits, with_pf):
+    def col(rs, key):
+        return med([r[key] for r in rs]) if rs else float("nan")
+
     print()
-    print("| scenario | msg/s median | spread (min-max) | p50 ms | p99 ms | "
-          "set-up p50 ms | errors | rounds |")
-    print("|---|---|---|---|---|---|---|---|")
-    for s, rs in res.items():
-        if not rs:
+    print("| scenario | postern msg/s median (min-max) | Postfix msg/s median (min-max) | "
+          "postern/Postfix | p50 / p99 ms postern | p50 / p99 ms Postfix | "
+          "set-up p50 ms postern / Postfix | errors | rounds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s in SPECS:
+        a, b = res["postern"][s], res["postfix"][s]
+        if not a:
             continue
-        print("| %s %s | %.0f | %s | %.2f | %.2f | %.1f | %d | %d |" % (
-            s, SPECS[s][0], med([r["rate"] for r in rs]), spread([r["rate"] for r in rs]),
-            med([r["p50"] for r in rs]), med([r["p99"] for r in rs]),
-            med([r["setup_p50"] for r in rs]), sum(r["errors"] for r in rs), len(rs)))
-    if mems:
-        pss = [m[0] for m in mems]
-        rss = [m[1] for m in mems]
-        print("| M %d idle authenticated sessions | PSS %.0f KiB/session (%s) | "
-              "RSS %.0f KiB/session (%s) | | | | | %d |" % (
-                  IDLE, med(pss), spread(pss), med(rss), spread(rss), len(mems)))
-        base, loaded = mems[-1][2], mems[-1][3]
+        pfm = "%.0f (%s)" % (col(b, "rate"), spread([r["rate"] for r in b])) if b else "-"
+        print("| %s %s | %.0f (%s) | %s | %s | %.2f / %.2f | %s | %.1f / %s | %d / %s | %d |" % (
+            s, SPECS[s][0], col(a, "rate"), spread([r["rate"] for r in a]), pfm,
+            ratio(col(a, "rate"), col(b, "rate")) if b else "-",
+            col(a, "p50"), col(a, "p99"),
+            "%.2f / %.2f" % (col(b, "p50"), col(b, "p99")) if b else "-",
+            col(a, "setup_p50"), "%.1f" % col(b, "setup_p50") if b else "-",
+            sum(r["errors"] for r in a), str(sum(r["errors"] for r in b)) if b else "-",
+            len(a)))
+    pm, fm = mems["postern"], mems["postfix"]
+    if pm:
+        pss = [m[0] for m in pm]
+        fpss = [m[0] for m in fm]
+        print("| M %d idle authenticated sessions, PSS KiB/session | %.0f (%s) | %s | %s "
+              "| RSS %.0f | %s | | | %d |" % (
+                  IDLE, med(pss), spread(pss),
+                  "%.0f (%s)" % (med(fpss), spread(fpss)) if fm else "-",
+                  ratio(med(pss), med(fpss)) if fm else "-",
+                  med([m[1] for m in pm]),
+                  "RSS %.0f" % med([m[1] for m in fm]) if fm else "-", len(pm)))
+    for name, ms in (("postern", pm), ("postfix", fm)):
+        if not ms:
+            continue
+        base, loaded = ms[-1][2], ms[-1][3]
         print()
-        print("memory by program, last round (KiB; PSS and RSS summed):")
+        print("%s memory by program, last round (KiB; PSS and RSS summed):" % name)
         print("| program | idle: count, PSS, RSS | %d sessions: count, PSS, RSS | "
               "PSS per process |" % IDLE)
         print("|---|---|---|---|")
@@ -320,14 +391,17 @@ def report(res, mems, limits):
     a = limits["argon2"]["p50"]
     print("machine limits: %.0f durable commits/s, %.0f TLS handshakes/s, argon2id %.1f ms "
           "(= %.0f verifications/s/core)" % (c, h, a, 1000.0 / a))
-    for s, rs in res.items():
-        if rs:
-            rate = med([r["rate"] for r in rs])
-            extra = ""
-            if s == "S3":
-                extra = ", %.0f%% of the handshake limit" % (100 * rate / h)
-            print("  %s: %.0f msg/s = %.2f x one-at-a-time commit limit%s" % (
-                s, rate, rate / c, extra))
+    for name in ("postern", "postfix"):
+        for s, rs in res[name].items():
+            if rs:
+                rate = med([r["rate"] for r in rs])
+                extra = ""
+                if s == "S3":
+                    extra = ", %.0f%% of the handshake limit" % (100 * rate / h)
+                print("  %s %s: %.0f msg/s = %.2f x one-at-a-time commit limit%s" % (
+                    name, s, rate, rate / c, extra))
+    if not with_pf:
+        print("no Postfix in this run: no ratios (`make bench-deps`)")
 
 
 if __name__ == "__main__":
