@@ -130,7 +130,11 @@ class Postfix:
         shutil.chown(conf["data_directory"], "postfix", "postfix")
         self.postfix(["check"])
         self.postfix(["start"])
-        self.wait_port()
+        try:
+            self.wait_port()
+        except RuntimeError:
+            self.close()    # never leave a master behind when set-up fails
+            raise
 
     def postfix(self, args, timeout=60):
         p = subprocess.run(["postfix", "-c", self.etc] + args, stdout=subprocess.PIPE,
