@@ -358,7 +358,7 @@ def report(res, mems, limits, with_pf):
             col(a, "p50"), col(a, "p99"),
             "%.2f / %.2f" % (col(b, "p50"), col(b, "p99")) if b else "-",
             col(a, "setup_p50"), "%.1f" % col(b, "setup_p50") if b else "-",
-            sum(r["errors"] for r in a), str(sum(r["errors"] for r in b)) if b else "-",
+            sum(r["errors"] for r in a), "%d" % sum(r["errors"] for r in b) if b else "-",
             len(a)))
     pm, fm = mems["postern"], mems["postfix"]
     if pm:
