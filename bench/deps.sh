@@ -56,7 +56,7 @@ for p in $pkgs; do
 done
 if [ -z "$missing" ]; then
 	stop_system_postfix
-	echo "bench-deps: installed already (system postfix stopped)"
+	echo "bench-deps: installed already (no system postfix master running)"
 	exit 0
 fi
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -65,4 +65,4 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 stop_system_postfix
-echo "bench-deps: installed$missing (system postfix left unconfigured and stopped)"
+echo "bench-deps: installed$missing (system postfix unconfigured, disabled, no master running)"
