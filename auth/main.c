@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fdlayout.h"
 #include "args.h"
 #include "bufio.h"
 #include "chan.h"
@@ -32,19 +33,6 @@
 #include "sandbox.h"
 #include "sandbox_rules.h"
 #include "serve.h"
-
-/* Descriptors 0..4 must be open (lib/fds.h), nothing else. */
-static void check_fds(void)
-{
-	for (int fd = 0; fd <= AUTHD_FD_USERS; fd++) {
-		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("reason=descriptor-missing fd=%d", fd);
-	}
-	/* Anything above is a leak from whoever exec'd us: read/write are
-	 * allowed on any descriptor inside the sandbox. */
-	if (close_range(AUTHD_FD_USERS + 1, ~0U, 0) != 0)
-		log_fatal("reason=close_range");
-}
 
 /* Worker count: as configured, else one per online core. */
 static unsigned worker_count(uint64_t conf)
@@ -111,7 +99,7 @@ int main(int argc, char **argv)
 	log_init("postern-authd");
 	if (authd_args_parse(argc, argv, &args, &why) != 0)
 		log_fatal("reason=bad-arguments detail=\"%s\"", why);
-	check_fds();
+	fds_expect(AUTHD_FD_USERS + 1, AUTHD_FD_USERS + 1);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		log_fatal("reason=sigpipe");
 	if (sodium_init() < 0)

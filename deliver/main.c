@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdlayout.h"
 #include "args.h"
 #include "bufio.h"
 #include "chan.h"
@@ -46,12 +47,7 @@
 /* Descriptors 0..3 must be open, 4 may be; nothing above. */
 static int check_fds(void)
 {
-	for (int fd = 0; fd <= DELIVER_FD_JOBS; fd++) {
-		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("descriptor-missing fd=%d", fd);
-	}
-	if (close_range(DELIVER_FD_SECRETS + 1, ~0U, 0) != 0)
-		log_fatal("close_range");
+	fds_expect(DELIVER_FD_JOBS + 1, DELIVER_FD_SECRETS + 1);
 	return fcntl(DELIVER_FD_SECRETS, F_GETFD) >= 0;
 }
 

@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdlayout.h"
 #include "bufio.h"
 #include "chan.h"
 #include "fdpass.h"
@@ -49,16 +50,6 @@
 
 #define SEND_TIMEOUT_MS 30000
 
-/* Descriptors 0..4 must be open; anything above is closed (a leak from
- * whoever exec'd us must not be reachable inside the sandbox). */
-static void check_fds(void)
-{
-	for (int fd = 0; fd <= MAILDIR_FD_ROOT; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("descriptor-missing fd=%d", fd);
-	if (close_range(MAILDIR_FD_ROOT + 1, ~0U, 0) != 0)
-		log_fatal("close_range");
-}
 
 /* st must be a directory owned by uid. */
 static void check_dir(const struct stat *st, uid_t uid, const char *which)
@@ -100,7 +91,7 @@ static struct stat check_maildir(uid_t uid)
 		log_fatal("fstat dir=root");
 	check_dir(&root, uid, "root");
 	/* tmp/ first onto 5, then new/ onto 6: each openat takes the lowest
-	 * free number, which is 5 after check_fds. */
+	 * free number, which is 5 after fds_expect. */
 	open_subdir("tmp", MAILDIR_FD_TMP, uid);
 	open_subdir("new", MAILDIR_FD_NEW, uid);
 	if (fstatat(MAILDIR_FD_ROOT, "cur", &cur, AT_SYMLINK_NOFOLLOW) != 0)
@@ -224,7 +215,7 @@ int main(int argc, char **argv)
 	log_init("postern-maildir");
 	if (maildir_args_parse(argc, argv, &args, &why) != 0)
 		log_fatal("bad-arguments detail=\"%s\"", why);
-	check_fds();
+	fds_expect(MAILDIR_FD_ROOT + 1, MAILDIR_FD_ROOT + 1);
 	check_dev_mode(args.uid);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		log_fatal("sigpipe");

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdlayout.h"
 #include "args.h"
 #include "bufio.h"
 #include "chan.h"
@@ -78,9 +79,7 @@ int main(int argc, char *argv[])
 	log_init("postern-queued");
 	if (queued_args_parse(argc, argv, &a, &why) < 0)
 		log_fatal("bad arguments: %s", why);
-	for (int fd = 0; fd <= QUEUED_FD_CONTROL; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("descriptor %d is not open", fd);
+	fds_expect(QUEUED_FD_CONTROL + 1, QUEUED_FD_CONTROL + 1);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sodium_init() < 0)
 		log_fatal("cannot ignore SIGPIPE or initialise libsodium");
 	tzset();

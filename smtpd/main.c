@@ -15,6 +15,7 @@
  * is no path that runs unsandboxed.  Leaves through _exit().
  */
 #include "args.h"
+#include "fdlayout.h"
 #include "fds.h"
 #include "log.h"
 #include "sandbox.h"
@@ -26,27 +27,6 @@
 #include <sodium.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Every descriptor of lib/fds.h must be open: a missing one would later
- * be taken by something else. */
-static void check_fds(void)
-{
-	int fd;
-
-	for (fd = 0; fd < SMTPD_FD_COUNT; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("descriptor %d is not open", fd);
-}
-
-/* Close every descriptor above the layout of lib/fds.h.  The filter
- * allows read/write on any descriptor number, so one leaked by whoever
- * exec'd us (a supervisor, a test runner, a master bug) would stay
- * readable by a compromised parser; only 0..5 may survive. */
-static void close_extra_fds(void)
-{
-	if (close_range(SMTPD_FD_COUNT, ~0U, 0) != 0)
-		log_fatal("cannot close descriptors above %d", SMTPD_FD_COUNT - 1);
-}
 
 /* Non-blocking client socket: every wait is a poll with a deadline. */
 static void set_nonblocking(int fd)
@@ -67,8 +47,7 @@ int main(int argc, char *argv[])
 	log_init("postern-smtpd");
 	if (args_parse(argc, argv, &args, &why) < 0)
 		log_fatal("bad arguments: %s", why);
-	check_fds();
-	close_extra_fds();
+	fds_expect(SMTPD_FD_COUNT, SMTPD_FD_COUNT);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		log_fatal("cannot ignore SIGPIPE");
 	if (sodium_init() < 0)

@@ -17,6 +17,7 @@
  */
 #include "chan.h"
 #include "bufio.h"
+#include "fdlayout.h"
 #include "fds.h"
 #include "log.h"
 #include "sandbox.h"
@@ -34,16 +35,6 @@
 /* How long the master's `keys` frame may take to be there (it is written
  * before exec, so only a broken master makes this wait). */
 #define KEYS_TIMEOUT_MS 2000
-
-/* Every descriptor of the layout must be open. */
-static void check_fds(void)
-{
-	int fd;
-
-	for (fd = 0; fd < TLSD_FD_COUNT; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			log_fatal("descriptor %d is not open", fd);
-}
 
 /* Every wait is a poll with a deadline. */
 static void set_nonblocking(int fd)
@@ -80,7 +71,7 @@ int main(int argc, char *argv[])
 	log_init("postern-tlsd");
 	if (tlsd_args_parse(argc, argv, &args, &why) < 0)
 		log_fatal("bad arguments: %s", why);
-	check_fds();
+	fds_expect(TLSD_FD_COUNT, TLSD_FD_COUNT);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		log_fatal("cannot ignore SIGPIPE");
 	read_keys(&keys);
