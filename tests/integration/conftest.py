@@ -4,9 +4,12 @@ Every test runs against programs in $POSTERN_BIN (bin/ or the sanitizer
 build's bin), on 127.0.0.1 ports picked at run time.  Tests that need the
 role users and a chroot run as root (CI does); others skip when not root.
 """
+import atexit
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 
 import pytest
 
@@ -27,6 +30,27 @@ def prog(name, build=None):
     if build is None:
         return os.path.join(BIN, name)
     return os.path.join(BUILD, build, "bin", name)
+
+
+_public_bin = None
+
+
+def public_bin():
+    """A copy of the programs in $POSTERN_BIN that any user can reach.
+    Tests that run a program as nobody or as a test user cannot rely on the
+    checkout's own path being traversable: CI clones into a folder of its
+    choosing, which may be 0700 (mktemp -d).  Made once per test run."""
+    global _public_bin
+    if _public_bin is None:
+        d = tempfile.mkdtemp(prefix="postern-bin-")
+        os.chmod(d, 0o755)
+        for name in os.listdir(BIN):
+            src = os.path.join(BIN, name)
+            if os.path.isfile(src):
+                shutil.copy2(src, d)
+        atexit.register(shutil.rmtree, d, True)
+        _public_bin = d
+    return _public_bin
 
 
 def process_memory(pid, writable_only=True):

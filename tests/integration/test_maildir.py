@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, prog
+from conftest import BUILD, prog, public_bin
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -447,7 +447,7 @@ def test_without_root_runs_only_as_the_owner(maildir, ids, tmp_path):
     """Development mode (DESIGN §1): no chroot, no uid change; the worker
     must already be the owner, and still delivers under its filter."""
     uid, gid = ids
-    w = Worker(maildir, uid, gid)
+    w = Worker(maildir, uid, gid, binary=os.path.join(public_bin(), "postern-maildir"))
     w.start_as = (uid, gid)
     os.chmod(str(tmp_path), 0o755)
     try:
@@ -460,7 +460,7 @@ def test_without_root_runs_only_as_the_owner(maildir, ids, tmp_path):
         w.kill()
     assert len(files(maildir, "new")) == 1
     nobody = pwd.getpwnam("nobody")
-    w = Worker(maildir, uid, gid)
+    w = Worker(maildir, uid, gid, binary=os.path.join(public_bin(), "postern-maildir"))
     w.start_as = (nobody.pw_uid, nobody.pw_gid)
     try:
         w.start()

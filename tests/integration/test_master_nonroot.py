@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from conftest import BIN, free_port, prog
+from conftest import free_port, public_bin
 from master_harness import Master, connect, proc_status, read_reply, session_of, write_conf
 
 
@@ -22,7 +22,7 @@ class NobodyMaster(Master):
         import threading
         self.proc = subprocess.Popen(
             ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
-             prog("postern"), "-c", self.confdir],
+             os.path.join(public_bin(), "postern"), "-c", self.confdir],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"})
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -42,7 +42,7 @@ def test_master_without_root(is_root):
         (base / "empty").mkdir()
         (base / "queue").mkdir()
         port = free_port()
-        write_conf(base / "conf", base, port)
+        write_conf(base / "conf", base, port, libexec=public_bin())
         for p in [base, base / "empty", base / "queue", base / "conf"]:
             os.chown(p, nobody, nogroup)
         with NobodyMaster(base / "conf") as m:

@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from conftest import BIN, free_port, prog
+from conftest import BIN, free_port, prog, public_bin
 
 ROLES = ["postern-smtpd", "postern-tls", "postern-auth", "postern-queue",
          "postern-deliver"]
@@ -102,7 +102,8 @@ def test_setup_without_root(tmp_path, is_root):
 
 def nonroot_setup(d):
     p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                        "--", prog("postern-setup"), "--libexec", BIN, "--hostname",
+                        "--", os.path.join(public_bin(), "postern-setup"), "--libexec",
+                        public_bin(), "--hostname",
                         "dev.example", str(d)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     out = p.stdout.decode()
