@@ -1,0 +1,423 @@
+"""Issue 6 end to end: the real master, postern-smtpd, postern-queued and
+the delivery workers it spawns (postern-deliver, postern-maildir).  Mail is
+submitted with smtplib (AUTH over the plain loopback listener) and leaves
+through the routes table to recording SMTP servers on 127.0.0.x
+(deliver_harness.SmtpServer), a maildir of a throw-away user, or MX hosts
+found through dnsmasq on a free port.
+
+Shown: byte-exact delivery with the trusted header block in front, several
+recipients of one destination in one transaction, an empty queue after;
+maildir delivery; MX preference, fallback past a 421 greeting and a host
+that is down, null MX bounced 5.1.10; a 451 (and a sink that is down)
+retried and delivered exactly once; 550 and expiry bounced as RFC 3464
+reports to the sender (routed back to a second sink, parsed with `email`),
+with a sanitized Diagnostic-Code; kill -9 of queued and of a worker with
+deliveries in flight loses nothing; a hostile MX (overlong and garbage
+multi-line replies with control bytes, a 10 MB reply) affects only its
+worker and its text reaches the report sanitized and capped; a local
+instance from postern-setup delivers into its outbox maildir.  Root only.
+"""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+import deliver_harness as dh
+import delivery_e2e_harness as h
+from conftest import free_port, public_bin
+
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+              # TEMPORARY, removed as the pieces land (reported to the lead):
+              # the master's worker pool and config keys (H1), the scheduler
+              # (H2) and bounces (H3) are being built in this session.
+              pytest.mark.xfail(strict=False, reason="issue 6 wiring (H1/H2/H3) not landed yet")]
+
+needs_dnsmasq = pytest.mark.skipif(not h.have_dnsmasq(),
+                                   reason="dnsmasq-base not installed (build-aux/deps.sh)")
+
+
+def relay(sink):
+    return "relay:127.0.0.1:%d" % sink.port
+
+
+def header_block_rx(qid, ids):
+    """The trusted header block queued writes in front (queue/trusted.c):
+    Received:, then Message-ID: and Date: when the message had none."""
+    rx = (rb"Received: (?:from \[127\.0\.0\.1\]\r\n\tby |by )" + re.escape(h.HOSTNAME.encode()) +
+          rb" \(postern\) with ESMTPA id " + re.escape(qid.encode()) + rb";\r\n\t[^\r\n]+\r\n")
+    if ids:
+        rx += rb"Message-ID: <[^\r\n>]+>\r\nDate: [^\r\n]+\r\n"
+    return rx
+
+
+def check_delivered_copy(data, body, qid, ids):
+    assert data.endswith(body), data[-200:]
+    block = data[:len(data) - len(body)]
+    assert re.fullmatch(header_block_rx(qid, ids), block), block
+
+
+# ---------------------------------------------------------------- relay
+
+
+def test_relay_byte_exact_one_transaction_queue_empty(tmp_path):
+    with dh.SmtpServer() as sink, dh.SmtpServer() as back:
+        inst = h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)])
+        with inst:
+            with_ids = h.message(b"tok-relay-1")
+            without = h.message(b"tok-relay-2", msgid=False)
+            q1 = inst.send(["a@dest.test", "b@dest.test", "c@DEST.test"], with_ids)
+            q2 = inst.send(["d@dest.test"], without)
+            h.wait_until(lambda: h.delivered(sink, b"tok-relay-1") and
+                         h.delivered(sink, b"tok-relay-2"), 30, "both messages at the sink")
+            inst.wait_queue_empty()
+            t1 = h.delivered(sink, b"tok-relay-1")
+            assert len(t1) == 1, t1
+            t = t1[0]
+            assert t["mail"].startswith(b"MAIL FROM:<demo@localhost>"), t["mail"]
+            assert [r.split(b">")[0] for r in t["rcpts"]] == \
+                [b"RCPT TO:<a@dest.test", b"RCPT TO:<b@dest.test", b"RCPT TO:<c@DEST.test"]
+            check_delivered_copy(t["data"], with_ids, q1, ids=False)
+            t2 = h.delivered(sink, b"tok-relay-2")
+            assert len(t2) == 1, t2
+            check_delivered_copy(t2[0]["data"], without, q2, ids=True)
+            assert b"EHLO out.e2e.test\r\n" in sink.lines
+            assert len(sink.transactions) == 2 and back.transactions == []
+            inst.wait_log(r"event=delivered .*id=%s" % q1)
+            inst.assert_no_violation()
+
+
+# ---------------------------------------------------------------- maildir
+
+
+def test_maildir_route_delivers_into_users_maildir(tmp_path):
+    with h.MaildirUser() as user, dh.SmtpServer() as back:
+        md = user.maildir(tmp_path / "mail" / "box")
+        inst = h.Instance(tmp_path, ["local.test maildir:" + md, "localhost " + relay(back)],
+                          conf=["maildir_uid_min = 1000"])
+        with inst:
+            body = h.message(b"tok-maildir", msgid=False)
+            qid = inst.send(["u1@local.test", "u2@local.test"], body)
+            files = h.wait_until(lambda: h.maildir_files(md), 30, "a file in new/")
+            inst.wait_queue_empty()
+            assert len(h.maildir_files(md)) == 1, h.maildir_files(md)
+            with open(files[0], "rb") as f:
+                data = f.read()
+            check_delivered_copy(data, body, qid, ids=True)
+            st = os.stat(files[0])
+            assert (st.st_uid, st.st_gid) == (user.uid, user.gid)
+            assert h.maildir_files(md, "tmp") == []
+            assert len(inst.pids("postern-maildir")) == 1, inst.log()
+            assert back.transactions == []
+            inst.assert_no_violation()
+
+
+# ---------------------------------------------------------------- MX
+
+
+def mx_instance(tmp_path, dns, back, port, conf=()):
+    return h.Instance(tmp_path, ["* mx", "localhost " + relay(back)],
+                      conf=["dns_resolver = 127.0.0.1:%d" % dns.port,
+                            "deliver_mx_port = %d" % port] + list(conf))
+
+
+@needs_dnsmasq
+def test_mx_preference_order(tmp_path):
+    port = free_port()
+    recs = ["--mx-host=pref.test,mxa.pref.test,20", "--mx-host=pref.test,mxb.pref.test,10",
+            "--host-record=mxa.pref.test,127.0.0.2", "--host-record=mxb.pref.test,127.0.0.3"]
+    with dh.Dnsmasq(recs) as dns, dh.SmtpServer("127.0.0.2", port) as low, \
+            dh.SmtpServer("127.0.0.3", port) as best, dh.SmtpServer() as back:
+        with mx_instance(tmp_path, dns, back, port) as inst:
+            for i in range(3):
+                inst.send(["x%d@pref.test" % i], h.message(b"tok-pref-%d" % i))
+            h.wait_until(lambda: all(h.delivered(best, b"tok-pref-%d" % i) for i in range(3)),
+                         30, "three messages at the preferred MX")
+            inst.wait_queue_empty()
+            assert low.connections == 0 and low.transactions == []
+            assert len(best.transactions) == 3
+            inst.assert_no_violation()
+
+
+@needs_dnsmasq
+def test_mx_fallback_past_421_and_down_host(tmp_path):
+    port = free_port()
+    recs = ["--mx-host=busy.test,mx1.busy.test,10", "--mx-host=busy.test,mx2.busy.test,20",
+            "--host-record=mx1.busy.test,127.0.0.4", "--host-record=mx2.busy.test,127.0.0.5",
+            "--mx-host=down.test,mx1.down.test,10", "--mx-host=down.test,mx2.down.test,20",
+            "--host-record=mx1.down.test,127.0.0.6", "--host-record=mx2.down.test,127.0.0.7"]
+    with dh.Dnsmasq(recs) as dns, \
+            dh.SmtpServer("127.0.0.4", port, greeting="421 4.3.2 busy") as busy, \
+            dh.SmtpServer("127.0.0.5", port) as second, \
+            dh.SmtpServer("127.0.0.7", port) as alive, dh.SmtpServer() as back:
+        with mx_instance(tmp_path, dns, back, port) as inst:
+            inst.send(["x@busy.test"], h.message(b"tok-busy"))
+            inst.send(["x@down.test"], h.message(b"tok-down"))
+            h.wait_until(lambda: h.delivered(second, b"tok-busy") and
+                         h.delivered(alive, b"tok-down"), 30, "both at the second MX")
+            inst.wait_queue_empty()
+            assert busy.connections >= 1 and busy.transactions == []
+            assert len(h.delivered(second, b"tok-busy")) == 1
+            assert len(h.delivered(alive, b"tok-down")) == 1
+            assert back.transactions == []
+
+
+@needs_dnsmasq
+def test_null_mx_bounces_5_1_10(tmp_path):
+    port = free_port()
+    # RFC 7505: "0 ." as raw MX RDATA (preference 0, root name).
+    with dh.Dnsmasq(["--dns-rr=nullmx.test,15,000000"]) as dns, dh.SmtpServer() as back:
+        with mx_instance(tmp_path, dns, back, port) as inst:
+            qid = inst.send(["nobody@nullmx.test"], h.message(b"tok-nullmx"))
+            t = h.wait_until(lambda: h.reports_in(back, b"tok-nullmx"), 30, "a report")
+            inst.wait_queue_empty()
+            assert len(t) == 1
+            rep = h.Report(t[0]["data"])
+            r = rep.recipient("nobody@nullmx.test")
+            assert r["action"].lower() == "failed", r
+            assert r["status"] == "5.1.10", r
+            inst.wait_log(r"event=bounced .*id=%s" % qid)
+
+
+# ---------------------------------------------------------------- retries
+
+
+def test_451_retried_and_delivered_exactly_once(tmp_path):
+    tries = []
+
+    def rcpt(addr):
+        tries.append(addr)
+        return "451 4.2.1 come back later" if len(tries) <= 2 else "250 2.1.5 ok"
+    with dh.SmtpServer(rcpt=rcpt) as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            qid = inst.send(["later@dest.test"], h.message(b"tok-451"))
+            inst.wait_log(r"event=deferred .*id=%s.*status=4\.2\.1" % qid, timeout=30)
+            h.wait_until(lambda: h.delivered(sink, b"tok-451"), 40, "delivery after 451s")
+            inst.wait_queue_empty()
+            # The message left the queue: nothing can deliver it again.
+            assert len(h.delivered(sink, b"tok-451")) == 1, sink.transactions
+            assert len(tries) == 3, tries
+            assert back.transactions == []
+
+
+def test_sink_down_then_back_delivered_once(tmp_path):
+    with dh.SmtpServer() as gone:
+        port = gone.port
+    with dh.SmtpServer() as back:
+        routes = ["dest.test relay:127.0.0.1:%d" % port, "localhost " + relay(back)]
+        with h.Instance(tmp_path, routes) as inst:
+            qid = inst.send(["x@dest.test"], h.message(b"tok-down-back"))
+            inst.wait_log(r"event=deferred .*id=%s.*status=4\.4\.1" % qid, timeout=30)
+            assert inst.queue()["env"] == [qid]
+            with dh.SmtpServer(port=port) as sink:
+                h.wait_until(lambda: h.delivered(sink, b"tok-down-back"), 40,
+                             "delivery once the sink is back")
+                inst.wait_queue_empty()
+                assert len(h.delivered(sink, b"tok-down-back")) == 1
+            assert back.transactions == []
+
+
+# ---------------------------------------------------------------- bounces
+
+
+def test_550_bounces_rfc3464_report_to_sender(tmp_path):
+    def rcpt(addr):
+        if addr == "bad@dest.test":
+            return "550 5.1.1 no such user \x01\x1b[31mred\x7f here"
+        return "250 2.1.5 ok"
+    with dh.SmtpServer(rcpt=rcpt) as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            body = h.message(b"tok-550")
+            qid = inst.send(["bad@dest.test", "good@dest.test"], body)
+            reps = h.wait_until(lambda: h.reports_in(back), 30, "a report at the sender's sink")
+            inst.wait_queue_empty()
+            # The good recipient got it, in one transaction without the bad one.
+            good = h.delivered(sink, b"tok-550")
+            assert len(good) == 1 and [r.split(b">")[0] for r in good[0]["rcpts"]] == \
+                [b"RCPT TO:<good@dest.test"]
+            assert len(reps) == 1, reps
+            t = reps[0]
+            assert [r.split(b">")[0] for r in t["rcpts"]] == [b"RCPT TO:<demo@localhost"]
+            rep = h.Report(t["data"])
+            assert "reporting-mta" in rep.per_message, rep.per_message
+            assert len(rep.recipients) == 1, rep.recipients
+            r = rep.recipient("bad@dest.test")
+            assert r["final-recipient"].replace(" ", "").lower() == "rfc822;bad@dest.test"
+            assert r["action"].lower() == "failed" and r["status"] == "5.1.1", r
+            diag = r["diagnostic-code"]
+            assert diag.lower().startswith("smtp;"), diag
+            assert "550" in diag and "no such user" in diag, diag
+            assert h.printable_ascii(diag), repr(diag)
+            assert "\x1b" not in diag and "[31m" in diag
+            assert b"Subject: tok-550" in rep.original_bytes()
+            assert all(b < 0x80 for b in t["data"]), "report is not 7-bit"
+            inst.wait_log(r"event=bounced .*id=%s" % qid)
+            inst.wait_log(r"event=delivered .*id=%s" % qid)
+
+
+def test_expired_message_bounces(tmp_path):
+    with dh.SmtpServer(rcpt=lambda a: "451 4.3.0 never") as sink, dh.SmtpServer() as back:
+        routes = ["dest.test " + relay(sink), "localhost " + relay(back)]
+        with h.Instance(tmp_path, routes, conf=["queue_lifetime = 3s"]) as inst:
+            qid = inst.send(["late@dest.test"], h.message(b"tok-expire"))
+            reps = h.wait_until(lambda: h.reports_in(back, b"tok-expire"), 40, "an expiry report")
+            inst.wait_queue_empty()
+            rep = h.Report(reps[0]["data"])
+            r = rep.recipient("late@dest.test")
+            assert r["action"].lower() == "failed", r
+            assert re.fullmatch(r"[45]\.\d{1,3}\.\d{1,3}", r["status"]), r
+            assert h.delivered(sink, b"tok-expire") == []
+            inst.wait_log(r"event=expired .*id=%s" % qid)
+
+
+# ---------------------------------------------------------------- crash safety
+
+
+def test_kill9_queued_and_worker_loses_nothing(tmp_path):
+    def slow(addr):
+        time.sleep(0.2)
+        return "250 2.1.5 ok"
+    n = 30
+    with dh.SmtpServer(rcpt=slow) as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            toks = [b"tok-k9-%02d" % i for i in range(n)]
+            inst.send_many([(["r%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+            count = lambda: sum(1 for t in toks if h.delivered(sink, t))
+            h.wait_until(lambda: count() >= 3, 30, "first deliveries")
+            assert count() < n, "all delivered before the kill: the test proves nothing"
+            queued = inst.pids("postern-queued")
+            assert len(queued) == 1, queued
+            mark = inst.master.mark()
+            os.kill(queued[0], signal.SIGKILL)
+            inst.wait_log(r"event=daemon-ready role=queued", timeout=20, start=mark)
+            h.wait_until(lambda: inst.pids("postern-deliver"), 20, "fresh workers")
+            before = count()
+            h.wait_until(lambda: count() >= before + 2, 30, "deliveries after the restart")
+            assert count() < n, "all delivered before the worker kill"
+            workers = inst.pids("postern-deliver")
+            os.kill(workers[0], signal.SIGKILL)
+            h.wait_until(lambda: count() == n, 60, "every acknowledged message delivered")
+            inst.wait_queue_empty(timeout=30)
+            assert back.transactions == [], "no bounce expected"
+            inst.assert_no_violation()
+
+
+# ---------------------------------------------------------------- hostile MX
+
+
+def scripted(on_rcpt=None, greeting=b"220 hostile ESMTP\r\n"):
+    """A hostile server: greeting (bytes, maybe huge), minimal EHLO, and
+    on_rcpt as the raw reply to RCPT."""
+    def handler(c):
+        c.sendall(greeting)
+        f = c.makefile("rb")
+        while True:
+            line = f.readline(4096)
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                c.sendall(b"250 hostile\r\n")
+            elif verb == b"RCPT" and on_rcpt is not None:
+                c.sendall(on_rcpt)
+            elif verb in (b"MAIL", b"RSET", b"RCPT"):
+                c.sendall(b"250 ok\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"502 5.5.2 no\r\n")
+    return handler
+
+
+def garbage_550():
+    """A multi-line 550 of 40 lines of 990 bytes each (over RFC 5321's 512,
+    under the worker's 1000) full of control and 8-bit bytes."""
+    junk = bytes(range(1, 32)).replace(b"\r", b"").replace(b"\n", b"") + b"\x7f\x80\xc3\xa9\xff"
+    lines = [b"550-5.1.1 \x1b[31mhostile " + junk]
+    for i in range(40):
+        ln = b"550-" + (junk + b"garbage %d " % i) * 40
+        lines.append(ln[:988])
+    lines.append(b"550 5.1.1 end")
+    return b"".join(l + b"\r\n" for l in lines)
+
+
+def test_hostile_mx_affects_only_its_worker_and_is_sanitized(tmp_path):
+    huge = b"".join(b"220-%s\r\n" % (b"z" * 990) for _ in range(10 * 1024 * 1024 // 996))
+    with dh.SmtpServer() as good, dh.SmtpServer() as back, \
+            dh.SmtpServer(handler=scripted(on_rcpt=garbage_550())) as garbage, \
+            dh.SmtpServer(handler=scripted(on_rcpt=huge)) as flood, \
+            dh.SmtpServer(handler=scripted(greeting=b"220 " + b"L" * 5000)) as longline:
+        routes = ["dest.test " + relay(good), "localhost " + relay(back),
+                  "garbage.test " + relay(garbage), "flood.test " + relay(flood),
+                  "long.test " + relay(longline)]
+        with h.Instance(tmp_path, routes) as inst:
+            queued = inst.pids("postern-queued")
+            qflood = inst.send(["x@flood.test"], h.message(b"tok-flood"))
+            qlong = inst.send(["x@long.test"], h.message(b"tok-long"))
+            qgarb = inst.send(["x@garbage.test"], h.message(b"tok-garbage"))
+            toks = [b"tok-good-%d" % i for i in range(8)]
+            inst.send_many([(["g%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+            h.wait_until(lambda: all(h.delivered(good, t) for t in toks), 40,
+                         "the good destination keeps getting mail")
+            reps = h.wait_until(lambda: h.reports_in(back, b"tok-garbage"), 30,
+                                "a report for the garbage 550")
+            rep = h.Report(reps[0]["data"])
+            r = rep.recipient("x@garbage.test")
+            assert r["action"].lower() == "failed" and r["status"] == "5.1.1", r
+            diag = r["diagnostic-code"]
+            assert h.printable_ascii(diag), repr(diag)
+            assert "hostile" in diag and "\x1b" not in diag
+            assert len(diag) <= 600, len(diag)
+            assert all(b < 0x80 for b in reps[0]["data"])
+            # Both protocol breakers were deferred (4.5.0 after a 10 MB RCPT
+            # reply, 4.4.2 after a 5000-byte greeting line) and their worker
+            # recycled, not bounced; queued never restarted.
+            inst.wait_log(r"event=deferred .*id=%s.*status=4\.5\.0" % qflood, timeout=30)
+            inst.wait_log(r"event=deferred .*id=%s.*status=4\.4\.2" % qlong, timeout=30)
+            inst.wait_log(r"role=deliver .*event=stop reason=peer-misbehaved", timeout=30)
+            assert flood.connections >= 1 and longline.connections >= 1
+            assert inst.pids("postern-queued") == queued
+            assert "event=daemon-exit role=queued" not in inst.log()
+            assert h.reports_in(back, b"tok-flood") == [] and h.reports_in(back, b"tok-long") == []
+            assert inst.queue()["env"] == sorted([qflood, qlong])
+            inst.assert_no_violation()
+
+
+# ---------------------------------------------------------------- make run
+
+
+def test_local_instance_from_setup_delivers_to_outbox(tmp_path):
+    """What `make run` does: postern-setup DIR, then postern -c DIR with
+    nothing edited; a message to any address lands in the outbox maildir
+    postern-setup prepared (DIR/outbox, see its header comment)."""
+    os.chmod(str(tmp_path), 0o755)
+    d = str(tmp_path / "run")
+    port = free_port()
+    p = subprocess.run([os.path.join(public_bin(), "postern-setup"), "--libexec", public_bin(),
+                        "--port", str(port), d],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    assert p.returncode == 0, p.stdout.decode()
+    out = p.stdout.decode()
+    m = re.search(r"(/\S+/outbox)\b", out)
+    outbox = m.group(1) if m else os.path.join(d, "outbox")
+    inst = h.Instance(tmp_path, [], base=[], name="run")
+    inst.port = port
+    with inst:
+        body = h.message(b"tok-local")
+        p = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--auth", "PLAIN",
+                            "--auth-user", h.LOGIN, "--auth-password", h.PASSWORD,
+                            "--from", h.LOGIN, "--to", "someone@example.net",
+                            "--data", "-"], input=body,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        assert p.returncode == 0, p.stdout.decode()
+        files = h.wait_until(lambda: os.path.isdir(os.path.join(outbox, "new")) and
+                             h.maildir_files(outbox), 30,
+                             "a file in the outbox %s; setup said:\n%s" % (outbox, out))
+        with open(files[0], "rb") as f:
+            data = f.read()
+        assert b"tok-local" in data and data.startswith(b"Received: ")
+        inst.wait_queue_empty()
