@@ -109,6 +109,45 @@ int dns_parse_addrs(const unsigned char *ans, size_t len, int type, const char *
 	return added;
 }
 
+/* Insertion sort of out's hosts by (preference, key); at most DNS_MX_MAX
+ * entries, so quadratic is fine and stable for equal keys. */
+static void order_mx(struct dns_mx *out, uint32_t *key)
+{
+	for (size_t i = 1; i < out->n; i++) {
+		for (size_t j = i; j > 0 && (out->pref[j] < out->pref[j - 1] ||
+		     (out->pref[j] == out->pref[j - 1] && key[j] < key[j - 1])); j--) {
+			char h[JOB_HOST_MAX + 1];
+			unsigned p = out->pref[j];
+			uint32_t k = key[j];
+
+			memcpy(h, out->host[j], sizeof(h));
+			memcpy(out->host[j], out->host[j - 1], sizeof(h));
+			memcpy(out->host[j - 1], h, sizeof(h));
+			out->pref[j] = out->pref[j - 1];
+			out->pref[j - 1] = p;
+			key[j] = key[j - 1];
+			key[j - 1] = k;
+		}
+	}
+}
+
+/* Parse and order an MX answer (see dns.h). */
+int dns_mx_answer(const unsigned char *ans, size_t len, const uint32_t *tiekey,
+                  struct dns_mx *out)
+{
+	uint32_t key[DNS_MX_MAX];
+	int n = dns_parse_mx(ans, len, out->host, out->pref, DNS_MX_MAX, &out->nullmx);
+
+	out->n = 0;
+	if (n < 0)
+		return -1;
+	out->n = (size_t)n;
+	for (size_t i = 0; i < out->n; i++)
+		key[i] = tiekey != NULL ? tiekey[i] : (uint32_t)i;
+	order_mx(out, key);
+	return 0;
+}
+
 /* res_nquery with a static buffer: length, or -1 and *herr. */
 static int query(struct __res_state *st, const char *name, int type,
                  const unsigned char **ans, int *herr)
@@ -155,31 +194,6 @@ static void fail(struct dns_result *out, int code, const char *status, const cha
 	out->text = text;
 }
 
-/* Sort hosts by preference; equal preferences in random order. */
-static void order_mx(char (*hosts)[JOB_HOST_MAX + 1], unsigned *prefs, size_t n)
-{
-	uint32_t key[DNS_MX_MAX];
-
-	for (size_t i = 0; i < n; i++)
-		key[i] = randombytes_uniform(1u << 16);
-	for (size_t i = 1; i < n; i++) {
-		for (size_t j = i; j > 0 && (prefs[j] < prefs[j - 1] ||
-		     (prefs[j] == prefs[j - 1] && key[j] < key[j - 1])); j--) {
-			char h[JOB_HOST_MAX + 1];
-			unsigned p = prefs[j];
-			uint32_t k = key[j];
-
-			memcpy(h, hosts[j], sizeof(h));
-			memcpy(hosts[j], hosts[j - 1], sizeof(h));
-			memcpy(hosts[j - 1], h, sizeof(h));
-			prefs[j] = prefs[j - 1];
-			prefs[j - 1] = p;
-			key[j] = key[j - 1];
-			key[j - 1] = k;
-		}
-	}
-}
-
 /* A relay given as an IP literal needs no DNS. */
 static int literal(const char *host, struct dns_result *out)
 {
@@ -200,10 +214,10 @@ static int literal(const char *host, struct dns_result *out)
 /* The MX route of domain. */
 static void mx_targets(struct __res_state *st, const char *domain, struct dns_result *out)
 {
-	static char hosts[DNS_MX_MAX][JOB_HOST_MAX + 1];
-	unsigned prefs[DNS_MX_MAX];
+	static struct dns_mx mx;
+	uint32_t tiekey[DNS_MX_MAX];
 	const unsigned char *ans;
-	int herr = 0, nullmx = 0, temp = 0, n = query(st, domain, ns_t_mx, &ans, &herr);
+	int herr = 0, temp = 0, n = query(st, domain, ns_t_mx, &ans, &herr);
 
 	if (n < 0 && herr == HOST_NOT_FOUND)
 		return fail(out, 550, "5.1.2", "domain does not exist (NXDOMAIN)");
@@ -220,16 +234,18 @@ static void mx_targets(struct __res_state *st, const char *domain, struct dns_re
 		out->ok = 1;
 		return;
 	}
-	n = dns_parse_mx(ans, (size_t)n, hosts, prefs, DNS_MX_MAX, &nullmx);
-	if (nullmx)
+	/* RFC 5321 §5.1: equal preferences are tried in random order. */
+	for (size_t i = 0; i < DNS_MX_MAX; i++)
+		tiekey[i] = randombytes_uniform(1u << 16);
+	n = dns_mx_answer(ans, (size_t)n, tiekey, &mx);
+	if (n == 0 && mx.nullmx)
 		return fail(out, 556, "5.1.10", "domain accepts no mail (null MX, RFC 7505)");
 	if (n < 0)
 		return fail(out, 451, "4.4.3", "malformed MX answer");
-	if (n == 0)
+	if (mx.n == 0)
 		return fail(out, 550, "5.4.4", "no valid MX host");
-	order_mx(hosts, prefs, (size_t)n);
-	for (int i = 0; i < n && out->ntargets < DNS_TARGET_MAX; i++)
-		temp |= host_addrs(st, hosts[i], out) < 0;
+	for (size_t i = 0; i < mx.n && out->ntargets < DNS_TARGET_MAX; i++)
+		temp |= host_addrs(st, mx.host[i], out) < 0;
 	if (out->ntargets > 0)
 		out->ok = 1;
 	else if (temp)

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <resolv.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "job.h"
 
@@ -62,6 +63,22 @@ void dns_targets(struct __res_state *st, const struct route *r, const char *doma
  * is malformed; *nullmx = 1 for RFC 7505's "0 .".  Pure (fuzzed). */
 int dns_parse_mx(const unsigned char *ans, size_t len, char (*hosts)[JOB_HOST_MAX + 1],
                  unsigned *prefs, size_t max, int *nullmx);
+
+/* An MX answer parsed and put in the order its hosts are tried. */
+struct dns_mx {
+	int nullmx;			/* RFC 7505 "0 ." was the only MX */
+	size_t n;
+	unsigned pref[DNS_MX_MAX];
+	char host[DNS_MX_MAX][JOB_HOST_MAX + 1];
+};
+
+/* Parse an MX answer (dns_parse_mx) and sort its hosts by preference,
+ * lowest first (RFC 5321 §5.1); equal preferences in ascending order of
+ * tiekey[i] (i = the host's place in the answer; the caller passes random
+ * keys), or in answer order when tiekey is NULL.  0, or -1 if the answer
+ * is malformed.  Pure (fuzz/fuzz_deliver_dns.c, tests/unit/test_deliver_dns.c). */
+int dns_mx_answer(const unsigned char *ans, size_t len, const uint32_t *tiekey,
+                  struct dns_mx *out);
 
 /* Parse an A (type 1) or AAAA (type 28) answer: adds addresses to out
  * with host name host.  Returns the number added, -1 if malformed. */
