@@ -5,16 +5,47 @@
  * Used for senders, routes, quotas and relay-secrets (users are managed
  * with postern-user).  FILE.cdb is written 0644 unless FILE itself is not
  * world-readable, in which case it gets FILE's permission bits (so
- * relay-secrets stays private).
+ * relay-secrets stays private).  A file named `routes` is checked entry
+ * by entry first (lib/routespec.h): a bad key or route is refused with
+ * FILE:LINE and the reason, and nothing is written.
  *
  * Process: the operator's shell; no sandbox.  Exit: 0 built, 1 error in
  * the file or usage (FILE:LINE: reason on stderr), 111 system error.
  */
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "routespec.h"
 #include "tablesrc.h"
+
+/* tablesrc_cb for the routes table: every key and value must parse. */
+static int check_route(void *ctx, const char *key, size_t klen, const char *val,
+                       size_t vlen, char *err, size_t errcap)
+{
+	struct routespec r;
+	const char *why = NULL;
+
+	(void)ctx;
+	if (routespec_key_ok(key, klen, &why) == 0 &&
+	    routespec_parse(val, vlen, &r, &why) == 0)
+		return 0;
+	snprintf(err, errcap, "%s", why);
+	return -1;
+}
+
+/* 1 if path names the routes table (its file name is "routes"). */
+static int is_routes(const char *path)
+{
+	char copy[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(copy))
+		return 0;
+	memcpy(copy, path, n + 1);
+	return strcmp(basename(copy), "routes") == 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -27,6 +58,11 @@ int main(int argc, char **argv)
 	}
 	if (stat(argv[2], &st) != 0) {
 		fprintf(stderr, "postern-table: %s: cannot read\n", argv[2]);
+		return 1;
+	}
+	if (is_routes(argv[2]) &&
+	    tablesrc_parse_file(argv[2], check_route, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postern-table: %s\n", err);
 		return 1;
 	}
 	if (tablesrc_build(argv[2], (st.st_mode & S_IROTH) ? 0644 : (st.st_mode & 0640),
