@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "job.h"
+#include "route.h"
 
 #define DNS_MX_MAX 10
 #define DNS_TARGET_MAX 20

@@ -5,7 +5,7 @@
  * owner with fstat, refuses root and owners below maildir_uid_min, and
  * execs this program as root with the arguments of maildir_args.h and the
  * descriptors of lib/fds.h (MAILDIR_FD_*): 0, 1 /dev/null, 2 the log
- * pipe, 3 the job channel (SOCK_SEQPACKET, grammar in maildir_job.h), 4
+ * pipe, 3 the job channel (SOCK_SEQPACKET, grammar in job.h; route exactly "maildir"), 4
  * the maildir root.
  *
  * The checklist: arguments (uid never 0, never below -m); descriptors 0..4
@@ -43,7 +43,7 @@
 #include "fds.h"
 #include "log.h"
 #include "maildir_args.h"
-#include "maildir_job.h"
+#include "job.h"
 #include "maildir_sandbox_rules.h"
 #include "maildir_store.h"
 #include "netstring.h"
@@ -137,7 +137,7 @@ static void send_frame(const unsigned char *f, size_t n)
 }
 
 /* One result per recipient, then `done`. */
-static void report(const struct maildir_job *job, const struct maildir_result *res)
+static void report(const struct job *job, const struct maildir_result *res)
 {
 	static unsigned char buf[1024];
 	size_t n;
@@ -145,16 +145,16 @@ static void report(const struct maildir_job *job, const struct maildir_result *r
 	const unsigned char *f;
 
 	for (uint64_t i = 0; i < job->nrcpt; i++) {
-		f = maildir_frame_rcpt(buf, sizeof(buf), job->id, i, res->ok ? "ok" : "temp",
-		                       res->code, res->status, res->text, &n);
+		f = frame_rcpt(buf, sizeof(buf), &n, job->id, i, res->ok ? "ok" : "temp",
+		               res->code, res->status, res->text);
 		send_frame(f, n);
 	}
-	f = maildir_frame_done(buf, sizeof(buf), job->id, &n);
+	f = frame_done(buf, sizeof(buf), &n, job->id);
 	send_frame(f, n);
 }
 
 /* Log the outcome of one job. */
-static void log_result(const struct maildir_job *job, const struct maildir_result *res)
+static void log_result(const struct job *job, const struct maildir_result *res)
 {
 	struct logline l;
 
@@ -177,7 +177,7 @@ static int one_job(struct maildir_store *st)
 	const unsigned char *payload;
 	size_t plen, used, nfds;
 	int fds[1];
-	struct maildir_job job;
+	static struct job job;
 	struct maildir_result res;
 	ssize_t r = fdpass_recv(MAILDIR_FD_JOBS, buf, sizeof(buf), fds, 1, &nfds);
 
@@ -187,15 +187,18 @@ static int one_job(struct maildir_store *st)
 		log_fatal("job-channel errno=%s",
 		          strerrorname_np(errno) ? strerrorname_np(errno) : "?");
 	if (netstring_parse(buf, (size_t)r, sizeof(buf), &payload, &plen, &used) != NS_OK ||
-	    used != (size_t)r || maildir_job_parse(payload, plen, &job) != 0 || nfds != 1 ||
+	    used != (size_t)r || job_parse(&job, payload, plen) != 0 ||
+	    !job_route_is(&job, "maildir") || nfds != 1 ||
 	    fds[0] != MAILDIR_FD_MESSAGE) {
 		/* the filter only lets pread64 reach fd 7; anything else is a
-		 * peer that does not follow the grammar */
+		 * peer that does not follow the grammar.  A route other than
+		 * "maildir" was meant for another kind of worker: guessing
+		 * would deliver to the wrong place. */
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		log_fatal("malformed-job-frame fds=%zu", nfds);
 	}
-	maildir_deliver(st, MAILDIR_FD_MESSAGE, job.header, job.header_len, &res);
+	maildir_deliver(st, MAILDIR_FD_MESSAGE, job.header.p, job.header.n, &res);
 	close(MAILDIR_FD_MESSAGE);
 	log_result(&job, &res);
 	report(&job, &res);
@@ -246,7 +249,7 @@ int main(int argc, char **argv)
 	}
 	{
 		static unsigned char buf[32];
-		const unsigned char *f = maildir_frame_bye(buf, sizeof(buf), &nbye);
+		const unsigned char *f = frame_bye(buf, sizeof(buf), &nbye);
 
 		send_frame(f, nbye);
 	}

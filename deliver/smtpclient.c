@@ -186,7 +186,7 @@ static enum attempt_result hello(struct conn *c, struct attempt *a, struct ehlo_
 /* STARTTLS per the route's policy, then EHLO again (RFC 3207 §4.2). */
 static enum attempt_result maybe_tls(struct conn *c, struct attempt *a, struct ehlo_caps *caps)
 {
-	enum tls_policy pol = a->job->route.tls;
+	enum tls_policy pol = a->route->tls;
 	struct smtp_reply r;
 	enum conn_status s;
 	int64_t tmo = (int64_t)a->args->timeout_ms[TMO_GREETING];

@@ -30,6 +30,7 @@
 #include "args.h"
 #include "conn.h"
 #include "job.h"
+#include "route.h"
 #include "reply.h"
 
 enum rcpt_class { RC_NONE = 0, RC_OK, RC_TEMP, RC_PERM };
@@ -43,6 +44,7 @@ struct rcpt_result {
 
 struct attempt {
 	const struct job *job;
+	const struct route *route;	/* the job's route, parsed (route.h) */
 	const struct deliver_args *args;
 	SSL_CTX *tls;			/* client context, never NULL */
 	int tls_verify_ready;		/* a CA bundle was loaded */

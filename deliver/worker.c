@@ -74,7 +74,7 @@ static void settle_all(struct worker *w, int code, const char *status, const cha
 static void try_targets(struct worker *w, struct attempt *a, const struct dns_result *d)
 {
 	static struct conn c;
-	unsigned port = w->job.route.relay ? w->job.route.port : w->args->mx_port;
+	unsigned port = w->route.relay ? w->route.port : w->args->mx_port;
 	char last[REPLY_TEXT_MAX + 1] = "no address could be tried";
 	int last_code = 451;
 	char last_status[REPLY_STATUS_MAX] = "4.4.1";
@@ -117,6 +117,7 @@ static void deliver(struct worker *w, int msgfd)
 
 	memset(&a, 0, sizeof(a));
 	a.job = j;
+	a.route = &w->route;
 	a.args = w->args;
 	a.tls = w->tls;
 	a.tls_verify_ready = w->tls_verify_ready;
@@ -138,13 +139,13 @@ static void deliver(struct worker *w, int msgfd)
 		return;
 	if (body_scan(msgfd, &j->header, &a.msgsize, &a.eightbit) != 0)
 		return settle_all(w, 451, "4.3.0", "message file unreadable");
-	if (j->route.auth[0] != '\0') {
-		if (lookup_creds(w, j->route.auth, &cr) != 0)
+	if (w->route.auth[0] != '\0') {
+		if (lookup_creds(w, w->route.auth, &cr) != 0)
 			return settle_all(w, 451, "4.7.0", "no relay credentials for this route");
 		a.login = cr.login;
 		a.password = cr.password;
 	}
-	dns_targets(&w->res, &j->route, j->domain, &d);
+	dns_targets(&w->res, &w->route, j->domain, &d);
 	if (!d.ok)
 		settle_all(w, d.code, d.status, d.text);
 	else
@@ -182,7 +183,7 @@ int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int 
 	const unsigned char *f;
 	size_t n;
 
-	if (job_parse(&w->job, payload, plen) != 0) {
+	if (job_parse(&w->job, payload, plen) != 0 || route_of_job(&w->route, &w->job) != 0) {
 		close(msgfd);
 		log_event("bad-job-frame", "action=exit");
 		return -1;

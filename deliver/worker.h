@@ -1,9 +1,9 @@
 /*
  * worker.h — one job of postern-deliver from frame to results: parse the
- * `job` frame (job.h), check the envelope, find the targets (dns.h), try
- * them in order (conn.h, smtpclient.h) until one transaction decides,
- * then send one `rcpt` frame per recipient and `done` on the job channel,
- * and log one line per recipient.
+ * `job` frame (job.h) and its route (route.h), check the envelope, find
+ * the targets (dns.h), try them in order (conn.h, smtpclient.h) until one
+ * transaction decides, then send one `rcpt` frame per recipient and
+ * `done` on the job channel, and log one line per recipient.
  */
 #ifndef POSTERN_DELIVER_WORKER_H
 #define POSTERN_DELIVER_WORKER_H
@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cdbfd.h"
 #include "job.h"
+#include "route.h"
 #include "smtpclient.h"
 
 struct worker {
@@ -24,6 +25,7 @@ struct worker {
 	int tls_verify_ready;
 	struct cdbfd secrets;		/* relay-secrets.cdb, or fd -1 */
 	struct job job;
+	struct route route;		/* job.route as route.h reads it */
 	struct rcpt_result res_rcpt[JOB_RCPT_MAX];
 	int misbehaved;			/* a peer broke the protocol: recycle */
 };

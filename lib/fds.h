@@ -48,7 +48,7 @@
  *   0, 1  /dev/null
  *   2     log pipe to the master.
  *   3     job channel to postern-queued (SOCK_SEQPACKET; grammar in
- *         deliver/maildir_job.h).
+ *         deliver/job.h, route "maildir").
  *   4     the maildir root, opened by the master O_DIRECTORY|O_NOFOLLOW.
  *   5, 6  tmp/ and new/ of that root, opened by postern-maildir itself
  *         before its sandbox (O_DIRECTORY|O_NOFOLLOW); its seccomp filter

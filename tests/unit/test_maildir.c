@@ -1,6 +1,7 @@
 /*
- * test_maildir.c — postern-maildir's modules (deliver/maildir_*.c): the
- * job frame reader and result frames, the command line, the maildir name
+ * test_maildir.c — postern-maildir's modules (deliver/maildir_*.c, and
+ * the shared job channel deliver/job.c as postern-maildir uses it: the
+ * job frame reader with its "maildir" route check, and result frames), the command line, the maildir name
  * and host escaping, one delivery into a real directory (success, and an
  * unreadable message leaving nothing in tmp/), and the seccomp allow-list
  * in a forked child: a whole delivery passes; openat with other flags,
@@ -23,7 +24,7 @@
 
 #include "sandbox_test.h"
 #include "../../deliver/maildir_args.h"
-#include "../../deliver/maildir_job.h"
+#include "../../deliver/job.h"
 #include "../../deliver/maildir_sandbox_rules.h"
 #include "../../deliver/maildir_store.h"
 #include "fds.h"
@@ -38,6 +39,15 @@ static void put(unsigned char *out, size_t *len, const char *s, size_t n)
 	memcpy(out + *len, s, n);
 	*len += n;
 	out[(*len)++] = ',';
+}
+
+/* postern-maildir's acceptance of a job: the shared parser, then the
+ * route must be exactly "maildir" (as main_maildir.c checks it). */
+static int maildir_accepts(const unsigned char *p, size_t n, struct job *j)
+{
+	if (job_parse(j, p, n) != 0 || !job_route_is(j, "maildir"))
+		return -1;
+	return 0;
 }
 
 /* Payload of a job frame from NULL-terminated fields. */
@@ -55,15 +65,15 @@ static void test_job_valid(void **state)
 	const char *f[] = { "job", "42", "maildir", "example.org", "helo", "a@b", "", "",
 		"Received: x\r\n", "2", "r1@x", "", "", "r2@x", "NEVER", "rfc822;r2@x", NULL };
 	unsigned char p[1024];
-	struct maildir_job j;
+	static struct job j;
 	size_t n = payload_of(p, f);
 
 	(void)state;
-	assert_int_equal(maildir_job_parse(p, n, &j), 0);
+	assert_int_equal(maildir_accepts(p, n, &j), 0);
 	assert_int_equal(j.id, 42);
 	assert_int_equal(j.nrcpt, 2);
-	assert_int_equal(j.header_len, 13);
-	assert_memory_equal(j.header, "Received: x\r\n", 13);
+	assert_int_equal(j.header.n, 13);
+	assert_memory_equal(j.header.p, "Received: x\r\n", 13);
 }
 
 static void test_job_malformed(void **state)
@@ -81,13 +91,13 @@ static void test_job_malformed(void **state)
 		{ "job", "1", "maildir", NULL },
 	};
 	unsigned char p[1024];
-	struct maildir_job j;
+	static struct job j;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t n = payload_of(p, bad[i]);
 
-		if (maildir_job_parse(p, n, &j) != -1)
+		if (maildir_accepts(p, n, &j) != -1)
 			fail_msg("case %zu accepted", i);
 	}
 	/* a leftover byte that is not a field */
@@ -97,32 +107,32 @@ static void test_job_malformed(void **state)
 		size_t n = payload_of(p, f);
 
 		p[n++] = 'x';
-		assert_int_equal(maildir_job_parse(p, n, &j), -1);
+		assert_int_equal(maildir_accepts(p, n, &j), -1);
 	}
 }
 
 static void test_result_frames(void **state)
 {
 	unsigned char buf[1024];
-	char text[MAILDIR_TEXT_MAX + 2];
+	char text[JOB_TEXT_MAX + 2];
 	const unsigned char *f;
 	size_t n;
 
 	(void)state;
-	f = maildir_frame_rcpt(buf, sizeof(buf), 7, 1, "ok", 250, "2.0.0", "2.0.0 Ok", &n);
+	f = frame_rcpt(buf, sizeof(buf), &n, 7, 1, "ok", 250, "2.0.0", "2.0.0 Ok");
 	assert_non_null(f);
 	assert_int_equal(n, strlen("45:4:rcpt,1:7,1:1,2:ok,3:250,5:2.0.0,8:2.0.0 Ok,,"));
 	assert_memory_equal(f, "45:4:rcpt,1:7,1:1,2:ok,3:250,5:2.0.0,8:2.0.0 Ok,,", n);
-	assert_null(maildir_frame_rcpt(buf, sizeof(buf), 7, 1, "maybe", 250, "2.0.0", "", &n));
-	assert_null(maildir_frame_rcpt(buf, sizeof(buf), 7, 1, "temp", 600, "4.0.0", "", &n));
-	assert_null(maildir_frame_rcpt(buf, sizeof(buf), 7, 1, "temp", 199, "4.0.0", "", &n));
+	assert_null(frame_rcpt(buf, sizeof(buf), &n, 7, 1, "maybe", 250, "2.0.0", ""));
+	assert_null(frame_rcpt(buf, sizeof(buf), &n, 7, 1, "temp", 600, "4.0.0", ""));
+	assert_null(frame_rcpt(buf, sizeof(buf), &n, 7, 1, "temp", 199, "4.0.0", ""));
 	memset(text, 'a', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	assert_null(maildir_frame_rcpt(buf, sizeof(buf), 7, 1, "temp", 451, "4.3.0", text, &n));
-	f = maildir_frame_done(buf, sizeof(buf), 7, &n);
+	assert_null(frame_rcpt(buf, sizeof(buf), &n, 7, 1, "temp", 451, "4.3.0", text));
+	f = frame_done(buf, sizeof(buf), &n, 7);
 	assert_non_null(f);
 	assert_memory_equal(f, "11:4:done,1:7,,", n);
-	f = maildir_frame_bye(buf, sizeof(buf), &n);
+	f = frame_bye(buf, sizeof(buf), &n);
 	assert_non_null(f);
 	assert_memory_equal(f, "6:3:bye,,", n);
 }

@@ -1,0 +1,40 @@
+/*
+ * route.h — postern-deliver's reading of a job's route (the `route` field
+ * of job.h, a routes.cdb value as queued sends it, sched.md §3), checked
+ * after the shared job parser:
+ *
+ *   "mx" | "relay:HOST:PORT"   HOST a name, an IPv4 literal or "[IPv6]"
+ *   then optional " tls=opportunistic|required|verify" and " auth=NAME"
+ *   (a key of relay-secrets.cdb)
+ *
+ * Anything else (including postern-maildir's "maildir") is not for this
+ * worker: the job is refused whole, as a malformed frame.  Pure code.
+ */
+#ifndef POSTERN_DELIVER_ROUTE_H
+#define POSTERN_DELIVER_ROUTE_H
+
+#include <stddef.h>
+
+#include "job.h"
+
+#define JOB_AUTHNAME_MAX 128
+
+enum tls_policy { TLS_OPPORTUNISTIC = 0, TLS_REQUIRED, TLS_VERIFY };
+
+struct route {
+	int relay;			/* 0: MX of the domain; 1: HOST:PORT */
+	char host[JOB_HOST_MAX + 1];
+	unsigned port;
+	enum tls_policy tls;
+	char auth[JOB_AUTHNAME_MAX + 1];	/* "" = no AUTH */
+};
+
+/* Parse a route string (see the grammar above).  0 or -1. */
+int route_parse(struct route *r, const unsigned char *s, size_t n);
+
+/* The SMTP worker's checks of a parsed job: its route (into r), a helo
+ * and domain that are host names (or empty), and a domain for an mx
+ * route.  0, or -1 (the job is refused). */
+int route_of_job(struct route *r, const struct job *j);
+
+#endif
