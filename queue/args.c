@@ -54,6 +54,13 @@ static int option(struct queued_args *a, char opt, const char *v, unsigned *seen
 	case 'c': return num(v, 1, 100000, (unsigned long long *)&c->sessions_max);
 	case 'H': if (num(v, 0, 1, &x) < 0) return -1; c->header_check = (int)x; return 0;
 	case 'I': if (num(v, 0, 1, &x) < 0) return -1; c->received_ip = (int)x; return 0;
+	case 'O': return str(v, c->helo, sizeof c->helo);
+	case 'R': return num(v, 1, 30 * 86400, (unsigned long long *)&c->retry_min_s);
+	case 'X': return num(v, 1, 30 * 86400, (unsigned long long *)&c->retry_max_s);
+	case 'L': return num(v, 1, 366 * 86400, (unsigned long long *)&c->lifetime_s);
+	case 'D': return num(v, 0, 366 * 86400, (unsigned long long *)&c->delay_notice_s);
+	case 'W': return num(v, 1, 10000, (unsigned long long *)&c->concurrency);
+	case 'P': return num(v, 1, 10000, (unsigned long long *)&c->per_destination);
 	default: return -1;
 	}
 }
@@ -71,6 +78,12 @@ int queued_args_parse(int argc, char *argv[], struct queued_args *a, const char 
 	a->conf.idle_s = 3600;
 	a->conf.sessions_max = 1024;
 	a->conf.header_check = 1;
+	a->conf.retry_min_s = 300;
+	a->conf.retry_max_s = 3600;
+	a->conf.lifetime_s = 432000;
+	a->conf.delay_notice_s = 14400;
+	a->conf.concurrency = 20;
+	a->conf.per_destination = 4;
 	for (int i = 1; i < argc; i += 2) {
 		if (argv[i][0] != '-' || argv[i][1] == '\0' || argv[i][2] != '\0' || i + 1 >= argc ||
 		    option(a, argv[i][1], argv[i + 1], &seen) < 0) {
@@ -82,5 +95,11 @@ int queued_args_parse(int argc, char *argv[], struct queued_args *a, const char 
 		*why = "-u, -g and -r are required";
 		return -1;
 	}
+	if (a->conf.helo[0] == '\0')
+		memcpy(a->conf.helo, a->conf.hostname, sizeof a->conf.helo);
+	if (a->conf.retry_max_s < a->conf.retry_min_s)
+		a->conf.retry_max_s = a->conf.retry_min_s;
+	if (a->conf.per_destination > a->conf.concurrency)
+		a->conf.per_destination = a->conf.concurrency;
 	return 0;
 }

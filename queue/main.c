@@ -10,7 +10,8 @@
  *
  * The checklist: arguments, descriptors, SIGPIPE ignored, sodium_init and
  * tzset (before the chroot), open the queue directory as descriptors
- * (qdir.c), start-up recovery (recover.c), bind the admin socket
+ * (qdir.c), start-up recovery (recover.c), the scheduler's index (one
+ * scan of new/ and cur/, sched.c; its time is logged), bind the admin socket
  * queue/control (control.c), enter the sandbox (chroot = the queue
  * directory, uid postern-queue, queue/sandbox_rules.c), say `ready`, serve
  * (server.c).  Failure policy: any set-up failure logs one line and exits
@@ -34,6 +35,7 @@
 #include "recover.h"
 #include "sandbox.h"
 #include "sandbox_rules.h"
+#include "sched.h"
 #include "server.h"
 
 /* Log what recovery did. */
@@ -49,6 +51,20 @@ static void log_recovery(const struct recover_stats *st)
 	ll_u64(&l, "state_removed", st->state_removed);
 	ll_u64(&l, "unknown", st->unknown);
 	ll_emit(&l);
+}
+
+/* Build the scheduler's index; log how many messages and how long. */
+static void index_queue(struct queued *d)
+{
+	int64_t t0 = clock_ms();
+	long n;
+
+	if (sched_new(d) == NULL)
+		log_fatal("out of memory for the scheduler");
+	n = sched_scan(d->sched);
+	if (n < 0)
+		log_fatal("queue: cannot scan new/ and cur/");
+	log_event("indexed", "messages=%ld ms=%lld", n, (long long)(clock_ms() - t0));
 }
 
 /* Tell the master we are sandboxed and serving. */
@@ -94,6 +110,7 @@ int main(int argc, char *argv[])
 	if (recover_queue(&d.q, &st) < 0)
 		log_fatal("queue recovery failed");
 	log_recovery(&st);
+	index_queue(&d);
 	admin = control_listen(a.root, own, a.uid, a.gid, err, sizeof err);
 	if (admin < 0)
 		log_fatal("admin socket: %s", err);

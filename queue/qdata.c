@@ -17,6 +17,7 @@
 #include "addrlist.h"
 #include "log.h"
 #include "qdata.h"
+#include "sched.h"
 #include "senders.h"
 #include "trusted.h"
 
@@ -260,6 +261,8 @@ void qsession_commit_done(struct queued *d, struct qsession *s, struct qreply *r
 	}
 	quota_charge(&d->quota, s->login, s->nrcpt, (uint64_t)time(NULL));
 	d->committed++;
+	if (d->sched != NULL)
+		sched_add(d->sched, s->c.id);	/* the scheduler sees it at once */
 	ll_begin(&l, "queued");
 	ll_str(&l, "session", s->id);
 	ll_str(&l, "id", s->c.id);

@@ -28,10 +28,21 @@ struct queued_conf {
 	uint64_t sessions_max;		/* -c: concurrent sessions */
 	int header_check;		/* -H 0|1: check From:/Sender: */
 	int received_ip;		/* -I 0|1: client IP in Received: */
+	/* The scheduler (sched.h); defaults in args.c, meaning in INSTALL.md. */
+	char helo[QUEUED_HOSTNAME_MAX + 1];	/* -O: outbound HELO (default -h) */
+	uint64_t retry_min_s;		/* -R: first retry delay */
+	uint64_t retry_max_s;		/* -X: longest retry delay */
+	uint64_t lifetime_s;		/* -L: bounce after this long from arrival */
+	uint64_t delay_notice_s;	/* -D: one delay DSN after this long (0 off) */
+	uint64_t concurrency;		/* -W: jobs in flight in total */
+	uint64_t per_destination;	/* -P: jobs in flight per destination */
 };
+
+struct sched;
 
 struct queued {
 	struct queued_conf conf;
+	struct sched *sched;		/* the scheduler (sched.h); NULL in unit tests */
 	struct qdir q;
 	unsigned char key[TICKET_KEY_LEN];
 	int have_key;

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "netstring.h"
 #include "qsession.h"
+#include "sched.h"
 #include "server.h"
 
 #define SERVER_BURST 16
@@ -202,6 +203,25 @@ static int set_tls(struct server *sv, struct frame_reader *fr)
 	return 0;
 }
 
+/* The `worker` frame: kind route + the job channel (notes/sched.md §1).
+ * fd is always consumed. */
+static int adopt_worker(struct server *sv, struct frame_reader *fr, int fd)
+{
+	char kind[16], route[SCHED_ROUTE_ARG_MAX + 1];
+
+	if (fr_str(fr, kind, sizeof kind) < 0 || fr_str(fr, route, sizeof route) < 0 ||
+	    fr_end(fr) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (sv->d->sched == NULL) {
+		close(fd);
+		return 0;
+	}
+	sched_worker_add(sv->d->sched, kind, route, fd);
+	return 0;
+}
+
 /* One frame from the master; -1 ends queued. */
 static int control_frame(struct server *sv)
 {
@@ -236,6 +256,9 @@ static int control_frame(struct server *sv)
 		rc = adopt_session(sv, &fr, fd);
 		if (rc == 0)
 			fd = -1;	/* adopted, or closed when over sessions_max */
+	} else if (fr_is(&fr, "worker") == 1 && nfds == 1) {
+		rc = adopt_worker(sv, &fr, fd);
+		fd = -1;		/* taken by sched_worker_add or closed there */
 	}
 out:
 	sodium_memzero(buf, sizeof buf);
@@ -372,7 +395,7 @@ static int expire(struct server *sv)
 /* One poll round. */
 static void round_once(struct server *sv)
 {
-	size_t base = 0, nfd;
+	size_t base = 0, nfd, nw;
 	int timeout = expire(sv);
 
 	compact(sv);
@@ -382,8 +405,17 @@ static void round_once(struct server *sv)
 	for (size_t i = 0; i < sv->n; i++)
 		sv->pfd[nfd++] = (struct pollfd){ .fd = sv->s[i].fd,
 		                                   .events = sv->s[i].out_len ? POLLOUT : POLLIN };
-	if (poll(sv->pfd, nfd, timeout) <= 0)
+	nw = sv->d->sched ? sched_pollfds(sv->d->sched, sv->pfd + nfd, SCHED_WORKERS_MAX) : 0;
+	if (sv->d->sched != NULL) {
+		int st = sched_run(sv->d->sched);
+
+		if (st < timeout)
+			timeout = st;
+	}
+	if (poll(sv->pfd, nfd + nw, timeout) <= 0)
 		return;
+	if (nw > 0)
+		sched_events(sv->d->sched, sv->pfd + nfd, nw);
 	/* nfd - base, not sv->n: drain_control may append sessions. */
 	for (size_t i = 0; i < nfd - base; i++)
 		if (sv->pfd[base + i].revents)
@@ -409,7 +441,7 @@ int server_run(struct queued *d, int admin_fd)
 	sv.s = calloc(max + 1, sizeof *sv.s);
 	sv.pending = calloc(max + 1, sizeof *sv.pending);
 	sv.commits = calloc(max + 1, sizeof *sv.commits);
-	sv.pfd = calloc(max + 2, sizeof *sv.pfd);
+	sv.pfd = calloc(max + 2 + SCHED_WORKERS_MAX, sizeof *sv.pfd);
 	if (sv.s == NULL || sv.pending == NULL || sv.commits == NULL || sv.pfd == NULL)
 		log_fatal("out of memory for %zu sessions", max);
 	while (!sv.stop)

@@ -1,13 +1,16 @@
 /*
  * server.h — postern-queued's single-threaded poll loop: the master's
  * control channel (fd 3), the sessions' sockets, the admin socket
- * queue/control, and the group commit.
+ * queue/control, the group commit, and the scheduler's worker channels
+ * (sched.h).
  *
  * Control channel (SOCK_SEQPACKET, netstring frames, fds by SCM_RIGHTS;
  * contract in /work/notes/daemons.md), master -> queued:
  *   `key` bytes(32)                          the auth MAC key
  *   `table` name fd                          "senders", "quotas", "routes"
  *   `session` id ip port listener mode + fd  a new session's socket
+ *   `worker` kind route + fd                 a delivery worker's job channel
+ *                                            (notes/sched.md §1, sched.h)
  * queued -> master: `ready` once, after sandbox_enter.
  * A malformed control frame, an unexpected descriptor or EOF ends queued
  * (the master restarts it); a malformed session frame closes that session.

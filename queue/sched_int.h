@@ -1,0 +1,114 @@
+/*
+ * sched_int.h — the scheduler's internal state, shared by queue/sched*.c
+ * only (the rest of queued sees sched.h).  postern-queued, single-threaded.
+ */
+#ifndef POSTERN_QUEUE_SCHED_INT_H
+#define POSTERN_QUEUE_SCHED_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "sched.h"
+#include "sched_route.h"
+#include "sched_state.h"
+
+/* Most messages being delivered at once (each holds two descriptors and
+ * its envelope mapped); beyond it due messages wait in the index. */
+#define SCHED_ACTIVE_EXTRA 16
+/* Seconds after start during which nothing is taken while no worker has
+ * arrived yet: the master sends its `worker` frames right after `ready`. */
+#define SCHED_GRACE_S 10
+/* Messages taken per sched_run call (bounds one poll round's work). */
+#define SCHED_TAKE_BURST 64
+
+/* One message of the index. */
+struct sentry {
+	char id[RANDID_LEN + 1];
+	unsigned char where;	/* QD_NEW or QD_CUR */
+	unsigned char active;	/* being delivered (not in the heap) */
+	unsigned char forced;	/* flushed: ignore the state's next try */
+	int64_t due;		/* epoch seconds */
+	size_t pos;		/* index in the heap while waiting */
+};
+
+struct sindex {
+	struct sentry **heap;	/* min-heap on due */
+	size_t n, cap;
+};
+
+enum sgroup_state { SG_WAITING, SG_INFLIGHT, SG_DONE };
+
+/* One job's worth of recipients of an active message. */
+struct sgroup {
+	struct sroute route;
+	size_t *idx;		/* recipient indices into the message */
+	size_t n;
+	enum sgroup_state state;
+	uint64_t job_id;
+	struct sworker *w;
+	size_t answered;
+};
+
+/* The envelope fields of one recipient (inside the mapping). */
+struct srcpt_env {
+	struct env_field addr, notify, orcpt;
+};
+
+/* A message being delivered: one attempt round. */
+struct smsg {
+	struct sentry *e;
+	int envfd, msgfd;
+	struct envelope env;
+	struct sstate st;
+	struct srcpt_env *re;
+	unsigned char *cls;		/* this round: 0 unanswered, o/t/p */
+	struct sgroup *g;
+	size_t ng, groups_left;
+	struct smsg *next;
+};
+
+enum sworker_kind { SW_SMTP, SW_MAILDIR };
+
+struct sworker {
+	int fd;
+	enum sworker_kind kind;
+	char route[SROUTE_VALUE_MAX + 1];
+	struct sgroup *job;	/* the job it works on, or NULL */
+	struct smsg *job_msg;
+};
+
+struct sched {
+	struct queued *d;
+	struct sindex ix;
+	struct smsg *active;		/* activation order */
+	size_t nactive;
+	struct sworker w[SCHED_WORKERS_MAX];
+	size_t nw;
+	int ever_worker;
+	int64_t started;
+	uint64_t next_job;
+	size_t inflight;
+};
+
+/* sched_index.c */
+int six_push(struct sindex *ix, struct sentry *e);
+struct sentry *six_top(const struct sindex *ix);
+struct sentry *six_pop(struct sindex *ix);
+void six_remove(struct sindex *ix, struct sentry *e);
+void six_update(struct sindex *ix, struct sentry *e);
+struct sentry *six_new(const char *id, int where, int64_t due);
+
+/* sched_worker.c */
+int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgroup *g);
+void sw_readable(struct sched *s, struct sworker *w);
+void sw_close(struct sched *s, struct sworker *w, const char *why);
+
+/* sched_msg.c */
+int smsg_take(struct sched *s, struct sentry *e, int64_t now);
+void smsg_answer(struct sched *s, struct smsg *m, size_t i, char cls, unsigned code,
+                 const char *status, const char *text);
+void smsg_group_end(struct sched *s, struct smsg *m, struct sgroup *g, const char *why);
+void smsg_dispatch(struct sched *s, int64_t now);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * sched_worker.c — queued's side of the delivery workers' job channels
+ * (grammar deliver/job.h, /work/notes/delivery.md; contract
+ * notes/sched.md §1).  postern-queued, in its sandbox: sendmsg (the job
+ * frame with the message descriptor), recvfrom (results), close.
+ *
+ * queued -> worker: `job` job_id route domain helo sender ret envid
+ *                   header_block nrcpt {rcpt notify orcpt} + 1 fd (cur/<id>,
+ *                   O_RDONLY).  One job per worker at a time.
+ * worker -> queued: `rcpt` job_id index ok|temp|perm code status text,
+ *                   `done` job_id, `bye`.
+ * The worker is less trusted than queued (it talks to hostile MXs): every
+ * field is checked (the job it has, an index answered once, a code below
+ * 1000, an RFC 3463 status, printable text <= 512 bytes).  Anything else
+ * closes that worker only; EOF or a close with a job unfinished makes its
+ * unanswered recipients `temp 451 4.4.0` (retried with backoff).
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../deliver/job.h"
+#include "chan.h"
+#include "fdpass.h"
+#include "log.h"
+#include "netstring.h"
+#include "sched_int.h"
+
+#define SW_BURST 64	/* result frames taken from one worker per round */
+
+/* Append an envelope field as bytes. */
+static void fw_field(struct frame_writer *w, const struct env_field *f)
+{
+	fw_bytes(w, f->p, f->n);
+}
+
+/* Send group g of m to w as one `job` frame with the message fd.  0, or
+ * -1 (the frame did not fit, or the channel failed). */
+int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgroup *g)
+{
+	static unsigned char buf[FRAME_MAX];
+	struct frame_writer fw;
+	const unsigned char *f;
+	size_t n;
+
+	fw_init(&fw, buf, sizeof buf);
+	fw_str(&fw, "job");
+	fw_u64(&fw, g->job_id);
+	fw_str(&fw, g->route.maildir ? "maildir" : g->route.value);
+	fw_str(&fw, g->route.domain);
+	fw_str(&fw, s->d->conf.helo);
+	fw_field(&fw, &m->env.sender);
+	fw_field(&fw, &m->env.ret);
+	fw_field(&fw, &m->env.envid);
+	fw_field(&fw, &m->env.header);
+	fw_u64(&fw, g->n);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct srcpt_env *r = &m->re[g->idx[i]];
+
+		fw_field(&fw, &r->addr);
+		fw_field(&fw, &r->notify);
+		fw_field(&fw, &r->orcpt);
+	}
+	f = fw_finish(&fw, &n);
+	if (f == NULL)
+		return -1;
+	return fdpass_send(w->fd, f, n, &m->msgfd, 1);
+}
+
+/* Close w; its unfinished job's recipients become temp (see header). */
+void sw_close(struct sched *s, struct sworker *w, const char *why)
+{
+	struct sgroup *g = w->job;
+	struct smsg *m = w->job_msg;
+
+	if (w->fd < 0)
+		return;
+	close(w->fd);
+	w->fd = -1;
+	w->job = NULL;
+	w->job_msg = NULL;
+	log_event("worker-closed", "kind=%s slot=%zu reason=%s",
+	          w->kind == SW_MAILDIR ? "maildir" : "smtp", (size_t)(w - s->w), why);
+	if (g != NULL)
+		smsg_group_end(s, m, g, "delivery worker ended");
+}
+
+/* 1 if t[0..n) is printable ASCII. */
+static int printable(const unsigned char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A `rcpt` frame; 0, or -1 (malformed). */
+static int on_rcpt(struct sched *s, struct sworker *w, struct frame_reader *fr)
+{
+	struct sgroup *g = w->job;
+	uint64_t id, index, code;
+	char cls[8], status[SSTATE_STATUS_MAX + 1], text[SSTATE_TEXT_MAX + 1];
+	const unsigned char *t;
+	size_t tn, ri;
+
+	if (g == NULL || fr_u64(fr, &id, UINT64_MAX) < 0 || id != g->job_id ||
+	    fr_u64(fr, &index, g->n ? g->n - 1 : 0) < 0 || g->n == 0 ||
+	    fr_str(fr, cls, sizeof cls) < 0 || fr_u64(fr, &code, 999) < 0 ||
+	    fr_str(fr, status, sizeof status) < 0 || fr_bytes(fr, &t, &tn, SSTATE_TEXT_MAX) < 0 ||
+	    fr_end(fr) < 0 || !sstate_status_ok(status) || !printable(t, tn))
+		return -1;
+	ri = g->idx[index];
+	if (w->job_msg->cls[ri] != 0)
+		return -1;	/* answered twice */
+	if (strcmp(cls, "ok") != 0 && strcmp(cls, "temp") != 0 && strcmp(cls, "perm") != 0)
+		return -1;
+	memcpy(text, t, tn);
+	text[tn] = '\0';
+	smsg_answer(s, w->job_msg, ri, cls[0] == 'o' ? 'o' : cls[0] == 't' ? 't' : 'p',
+	            (unsigned)code, status, text);
+	g->answered++;
+	return 0;
+}
+
+/* One frame from w; 0 go on, 1 w was closed (bye or malformed). */
+static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, size_t n)
+{
+	struct frame_reader fr;
+	uint64_t id;
+
+	fr_init(&fr, p, n);
+	if (fr_is(&fr, "rcpt") == 1) {
+		if (on_rcpt(s, w, &fr) == 0)
+			return 0;
+	} else if (fr_is(&fr, "done") == 1) {
+		if (w->job != NULL && fr_u64(&fr, &id, UINT64_MAX) == 0 && fr_end(&fr) == 0 &&
+		    id == w->job->job_id) {
+			struct sgroup *g = w->job;
+			struct smsg *m = w->job_msg;
+
+			w->job = NULL;
+			w->job_msg = NULL;
+			smsg_group_end(s, m, g, "delivery worker gave no result");
+			return 0;
+		}
+	} else if (fr_is(&fr, "bye") == 1 && fr_end(&fr) == 0) {
+		sw_close(s, w, "bye");
+		return 1;
+	}
+	sw_close(s, w, "malformed");
+	return 1;
+}
+
+/* w's channel is readable: take up to SW_BURST frames. */
+void sw_readable(struct sched *s, struct sworker *w)
+{
+	static unsigned char buf[4096];
+	const unsigned char *payload;
+	size_t plen;
+
+	for (int i = 0; i < SW_BURST && w->fd >= 0; i++) {
+		ssize_t n = chan_recv(w->fd, buf, sizeof buf, &payload, &plen, 0);
+
+		if (n < 0 && (errno == EAGAIN || errno == ETIMEDOUT || errno == EINTR))
+			return;
+		if (n <= 0) {
+			sw_close(s, w, n == 0 ? "eof" : "bad-frame");
+			return;
+		}
+		if (on_frame(s, w, payload, plen) != 0)
+			return;
+	}
+}
