@@ -30,6 +30,7 @@
 #include "children.h"
 #include "log.h"
 #include "tlsd.h"
+#include "workers.h"
 
 /* Per poll wake-up, and for the final drain of a dead child's pipe. */
 #define READ_BUDGET (64u * 1024)
@@ -191,7 +192,7 @@ static void reaped(struct master *m, pid_t pid, int status)
 {
 	struct session *s;
 
-	if (daemons_reaped(m, pid, status))
+	if (daemons_reaped(m, pid, status) || workers_reaped(m, pid, status))
 		return;
 	s = sessions_by_pid(&m->sessions, pid);
 	if (s == NULL)

@@ -10,6 +10,7 @@
  * listener stops parsing with "FILE:LINE: reason"; the caller keeps its old
  * configuration (SIGHUP) or exits 1 (start).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -162,6 +163,70 @@ NUM_KEY(k_auth_fail_window, auth.fail_window, conf_duration, 1, DAY)
 NUM_KEY(k_queue_minfree, queue.minfree, conf_size, 0, 1ull << 50)
 NUM_KEY(k_tls_handshake_timeout, tls_handshake_timeout, conf_duration, 1, 600)
 NUM_KEY(k_tls_ticket_rotate, tls_ticket_rotate, conf_duration, 0, DAY)
+NUM_KEY(k_queue_retry_min, queue.retry_min, conf_duration, 1, 30 * DAY)
+NUM_KEY(k_queue_retry_max, queue.retry_max, conf_duration, 1, 30 * DAY)
+NUM_KEY(k_queue_lifetime, queue.lifetime, conf_duration, 1, 366 * DAY)
+NUM_KEY(k_queue_delay_notice, queue.delay_notice, conf_duration, 0, 366 * DAY)
+NUM_KEY(k_deliver_concurrency, queue.concurrency, conf_u64, 1, 10000)
+NUM_KEY(k_deliver_destination_concurrency, queue.per_destination, conf_u64, 1, 10000)
+NUM_KEY(k_deliver_workers, deliver.workers, conf_u64, 0, CONF_DELIVER_WORKERS_MAX)
+NUM_KEY(k_deliver_batch, deliver.batch, conf_u64, 1, 100000)
+NUM_KEY(k_deliver_mx_port, deliver.mx_port, conf_u64, 1, 65535)
+NUM_KEY(k_maildir_uid_min, deliver.maildir_uid_min, conf_u64, 1, 0xfffffffeull)
+
+/* helo_name = the EHLO name of outbound connections (a host name). */
+static int k_helo_name(struct conf_parse *p, const char *v, char *err, size_t errcap)
+{
+	if (!hostname_valid(v, strlen(v))) {
+		set_err(err, errcap, "not a valid host name (letters, digits, '-', '.')");
+		return -1;
+	}
+	return copy_str(p->c->deliver.helo, sizeof(p->c->deliver.helo), v, err, errcap);
+}
+
+/* outbound_bind = an IPv4 or IPv6 address (no brackets, no port). */
+static int k_outbound_bind(struct conf_parse *p, const char *v, char *err, size_t errcap)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1) {
+		set_err(err, errcap, "outbound_bind must be an IPv4 or IPv6 address");
+		return -1;
+	}
+	return copy_str(p->c->deliver.bind, sizeof(p->c->deliver.bind), v, err, errcap);
+}
+
+/* dns_resolver = IPv4:PORT (postern-deliver asks only that server). */
+static int k_dns_resolver(struct conf_parse *p, const char *v, char *err, size_t errcap)
+{
+	const char *colon = strrchr(v, ':');
+	char ip[INET_ADDRSTRLEN];
+	unsigned char a[4];
+	uint64_t port;
+
+	if (colon == NULL || (size_t)(colon - v) >= sizeof(ip)) {
+		set_err(err, errcap, "dns_resolver must be IPv4:PORT (e.g. 127.0.0.1:53)");
+		return -1;
+	}
+	memcpy(ip, v, (size_t)(colon - v));
+	ip[colon - v] = '\0';
+	if (inet_pton(AF_INET, ip, a) != 1 ||
+	    conf_u64(colon + 1, 1, 65535, &port, err, errcap) != 0) {
+		set_err(err, errcap, "dns_resolver must be IPv4:PORT (e.g. 127.0.0.1:53)");
+		return -1;
+	}
+	return copy_str(p->c->deliver.resolver, sizeof(p->c->deliver.resolver), v, err, errcap);
+}
+
+/* tls_ca_file = PATH | none (the CA bundle for tls=verify routes). */
+static int k_tls_ca_file(struct conf_parse *p, const char *v, char *err, size_t errcap)
+{
+	if (strcmp(v, "none") == 0) {
+		p->c->deliver.ca_file[0] = '\0';
+		return 0;
+	}
+	return set_path(p->c->deliver.ca_file, p->c->dir, v, err, errcap);
+}
 
 /* tls_min_version = 1.2 | 1.3 (TLS 1.0 and 1.1 are never offered). */
 static int k_tls_min_version(struct conf_parse *p, const char *v, char *err, size_t errcap)
@@ -237,7 +302,22 @@ static const struct key_row keys[] = {
 	{ "queue_minfree", k_queue_minfree, 0 },
 	{ "queue_header_check", k_queue_header_check, 0 },
 	{ "queue_received_ip", k_queue_received_ip, 0 },
+	{ "queue_retry_min", k_queue_retry_min, 0 },
+	{ "queue_retry_max", k_queue_retry_max, 0 },
+	{ "queue_lifetime", k_queue_lifetime, 0 },
+	{ "queue_delay_notice", k_queue_delay_notice, 0 },
+	{ "deliver_concurrency", k_deliver_concurrency, 0 },
+	{ "deliver_destination_concurrency", k_deliver_destination_concurrency, 0 },
+	{ "deliver_workers", k_deliver_workers, 0 },
+	{ "deliver_batch", k_deliver_batch, 0 },
+	{ "deliver_mx_port", k_deliver_mx_port, 0 },
+	{ "maildir_uid_min", k_maildir_uid_min, 0 },
+	{ "helo_name", k_helo_name, 0 },
+	{ "outbound_bind", k_outbound_bind, 0 },
+	{ "dns_resolver", k_dns_resolver, 0 },
+	{ "tls_ca_file", k_tls_ca_file, 0 },
 };
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "conf_parse.seen has 64 bits");
 
 static const char *const role_keys[ROLE_COUNT] = {
 	"user_smtpd", "user_tls", "user_auth", "user_queue", "user_deliver",
@@ -316,6 +396,19 @@ static int set_defaults(struct master_conf *c, const char *dir, char *err, size_
 	c->queue.minfree = 64ull * 1024 * 1024;
 	c->queue.header_check = 1;
 	c->queue.received_ip = 0;
+	c->queue.retry_min = 300;
+	c->queue.retry_max = 3600;
+	c->queue.lifetime = 5 * DAY;
+	c->queue.delay_notice = 4 * 3600;
+	c->queue.concurrency = 20;
+	c->queue.per_destination = 4;
+	c->deliver.workers = 2;
+	c->deliver.batch = 100;
+	c->deliver.mx_port = 25;
+	c->deliver.maildir_uid_min = 1000;
+	if (copy_str(c->deliver.ca_file, sizeof(c->deliver.ca_file),
+	             "/etc/ssl/certs/ca-certificates.crt", err, errcap) != 0)
+		return -1;
 	c->tls_min_version = 12;
 	c->tls_handshake_timeout = 30;
 	c->tls_ticket_rotate = 3600;
@@ -381,6 +474,13 @@ int conf_load(const char *dir, struct master_conf *c, char *err, size_t errcap)
 	if (c->tls_ticket_rotate != 0 && c->tls_ticket_rotate < 60) {
 		snprintf(err, errcap, "%s: tls_ticket_rotate must be 0 (no resumption) "
 		         "or at least 60 seconds", c->file);
+		return -1;
+	}
+	if (c->queue.retry_min > c->queue.retry_max) {
+		snprintf(err, errcap, "%s: queue_retry_min (%llus) must not exceed "
+		         "queue_retry_max (%llus)", c->file,
+		         (unsigned long long)c->queue.retry_min,
+		         (unsigned long long)c->queue.retry_max);
 		return -1;
 	}
 	if (c->hostname[0] == '\0')

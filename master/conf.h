@@ -19,6 +19,8 @@
 #define CONF_PATH_MAX PATH_MAX
 /* Hard caps on the connection limits; the session table is sized by them. */
 #define CONF_CONNECTIONS_HARD_MAX 10000
+/* Most postern-deliver workers (deliver_workers). */
+#define CONF_DELIVER_WORKERS_MAX 64
 
 enum listen_mode { LISTEN_PLAIN, LISTEN_STARTTLS, LISTEN_TLS };
 
@@ -51,6 +53,28 @@ struct queue_conf {
 	uint64_t minfree;		/* bytes that must stay free; 0 = no check */
 	int header_check;		/* check header From:/Sender: too */
 	int received_ip;		/* client IP in the Received: line */
+	/* The scheduler's knobs (queued's -R -X -L -D -W -P). */
+	uint64_t retry_min;		/* seconds before the first retry */
+	uint64_t retry_max;		/* cap of the doubling retry interval */
+	uint64_t lifetime;		/* seconds before a message bounces */
+	uint64_t delay_notice;		/* seconds before a delay DSN; 0 = none */
+	uint64_t concurrency;		/* jobs in flight at once */
+	uint64_t per_destination;	/* jobs in flight per destination */
+};
+
+#define CONF_ADDR_MAX 64		/* an IP literal, or IPv4:PORT */
+
+/* The delivery workers' knobs (deliver_* keys and friends; INSTALL.md
+ * "Delivery").  A change needs a restart of postern. */
+struct deliver_conf {
+	uint64_t workers;		/* postern-deliver processes; 0 = none */
+	uint64_t batch;			/* jobs per worker before it is recycled */
+	char helo[CONF_HOSTNAME_MAX + 1];	/* "" = hostname */
+	char bind[CONF_ADDR_MAX];	/* outbound source address; "" = none */
+	char resolver[CONF_ADDR_MAX];	/* "IPv4:PORT"; "" = resolv.conf */
+	char ca_file[CONF_PATH_MAX];	/* "" = none (tls=verify fails) */
+	uint64_t mx_port;		/* 25; other values for tests */
+	uint64_t maildir_uid_min;	/* lowest uid a maildir may belong to */
 };
 
 struct master_conf {
@@ -82,6 +106,7 @@ struct master_conf {
 	char user[ROLE_COUNT][CONF_USER_MAX + 1];
 	struct auth_conf auth;
 	struct queue_conf queue;
+	struct deliver_conf deliver;
 };
 
 /* Read DIR/postern.conf into c (defaults first).  0, or -1 with

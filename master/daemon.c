@@ -32,6 +32,7 @@
 #include "netstring.h"
 #include "progfd.h"
 #include "tables.h"
+#include "workers.h"
 
 #define BACKOFF_MIN_MS 1000u
 #define BACKOFF_MAX_MS 60000u
@@ -233,6 +234,8 @@ void daemons_refresh_tables(struct master *m, int force)
 	bits = tables_refresh(&m->tables, m->conf->dir, m->ids.root, force);
 	if (bits != 0)
 		daemons_tables_changed(m, bits);
+	if (bits & TABLE_BIT(TABLE_ROUTES))
+		workers_routes_changed(m);
 }
 
 /* Hand the daemons their ends of s's channels (see daemon.h). */
@@ -639,14 +642,14 @@ void daemons_on_ready(struct master *m, size_t k, short revents)
 
 /* ------------------------------------------------------------- shutdown */
 
-/* 1 if any daemon is still running. */
+/* 1 if any daemon or delivery worker is still running. */
 static int any_running(const struct master *m)
 {
 	for (int i = 0; i < DAEMON_COUNT; i++) {
 		if (m->daemons[i].role != NULL && m->daemons[i].pid > 0)
 			return 1;
 	}
-	return 0;
+	return workers_running(m);
 }
 
 /* Reap daemons until none is left or deadline passes. */
@@ -657,7 +660,7 @@ static void reap_until(struct master *m, uint64_t deadline)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
 		if (pid > 0) {
-			if (!daemons_reaped(m, pid, status))
+			if (!daemons_reaped(m, pid, status) && !workers_reaped(m, pid, status))
 				log_event("child-exit", "pid=%ld", (long)pid);
 			continue;
 		}
@@ -667,9 +670,11 @@ static void reap_until(struct master *m, uint64_t deadline)
 	}
 }
 
-/* SIGTERM, bounded wait, SIGKILL (see daemon.h). */
+/* SIGTERM, bounded wait, SIGKILL (see daemon.h); the delivery workers
+ * (workers.h) go with them. */
 void daemons_stop_all(struct master *m, uint64_t timeout_ms)
 {
+	(void)workers_signal_all(m, SIGTERM);
 	for (int i = 0; i < DAEMON_COUNT; i++) {
 		struct daemon *d = &m->daemons[i];
 
@@ -678,6 +683,7 @@ void daemons_stop_all(struct master *m, uint64_t timeout_ms)
 			kill(d->pid, SIGTERM);
 	}
 	reap_until(m, now_ms() + timeout_ms);
+	(void)workers_signal_all(m, SIGKILL);
 	for (int i = 0; i < DAEMON_COUNT; i++) {
 		if (m->daemons[i].role != NULL && m->daemons[i].pid > 0)
 			kill(m->daemons[i].pid, SIGKILL);

@@ -53,7 +53,7 @@ struct session;
 enum daemon_slot { DAEMON_AUTHD, DAEMON_QUEUED, DAEMON_COUNT };
 _Static_assert(DAEMON_COUNT <= 4, "session.daemon_gen holds SESSION_DAEMONS_MAX slots");
 
-#define DAEMON_ARGS_MAX 16		/* role options, in addition to -u -g -r */
+#define DAEMON_ARGS_MAX 32		/* role options, in addition to -u -g -r */
 #define DAEMON_ARG_LEN 256
 #define DAEMON_QUEUE_MAX 256		/* pending control frames */
 #define DAEMON_FRAME_MAX 512

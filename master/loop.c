@@ -31,6 +31,7 @@
 #include "signals.h"
 #include "tlsd.h"
 #include "tlsfiles.h"
+#include "workers.h"
 
 #define TICK_MS 1000u
 #define TERM_GRACE_MS 2000u
@@ -46,6 +47,7 @@ struct pollset {
 	int *listener;			/* listener index, or -1 */
 	size_t n;
 	size_t dstart;			/* first daemon entry (daemon.c) */
+	size_t wstart;			/* first delivery worker entry (workers.c) */
 };
 
 /* Build the poll set for this round. */
@@ -83,6 +85,18 @@ static void pollset_build(struct pollset *p, const struct master *m, uint64_t no
 
 		for (size_t i = 0; i < k; i++) {
 			p->fds[p->n] = (struct pollfd){ dfd[i], dev[i], 0 };
+			p->owner[p->n] = NULL;
+			p->listener[p->n++] = -1;
+		}
+	}
+	p->wstart = p->n;
+	{
+		int wfd[WORKERS_MAX];
+		short wev[WORKERS_MAX];
+		size_t k = workers_pollfds(m, wfd, wev);
+
+		for (size_t i = 0; i < k; i++) {
+			p->fds[p->n] = (struct pollfd){ wfd[i], wev[i], 0 };
 			p->owner[p->n] = NULL;
 			p->listener[p->n++] = -1;
 		}
@@ -161,8 +175,10 @@ static void on_ready(struct master *m, const struct pollset *p)
 		case E_TLSD_FACTS: tlsd_read_facts(m, p->owner[i]); break;
 		}
 	}
-	for (size_t i = p->dstart; i < p->n; i++)
+	for (size_t i = p->dstart; i < p->wstart; i++)
 		daemons_on_ready(m, i - p->dstart, p->fds[i].revents);
+	for (size_t i = p->wstart; i < p->n; i++)
+		workers_on_ready(m, i - p->wstart, p->fds[i].revents);
 	/* After the daemons' queues were flushed: acks that waited on them. */
 	tlsd_acks_flush(m);
 	for (size_t i = 1; i < p->n; i++) {
@@ -176,7 +192,8 @@ static void on_ready(struct master *m, const struct pollset *p)
 static void pollset_alloc(struct pollset *p)
 {
 	/* Per session: smtpd's log, tlsd's log, the facts socket. */
-	size_t cap = 1 + CONF_LISTEN_MAX + 3 * CONF_CONNECTIONS_HARD_MAX + 2 * DAEMON_COUNT;
+	size_t cap = 1 + CONF_LISTEN_MAX + 3 * CONF_CONNECTIONS_HARD_MAX + 2 * DAEMON_COUNT +
+	             WORKERS_MAX;
 
 	p->fds = calloc(cap, sizeof(p->fds[0]));
 	p->owner = calloc(cap, sizeof(p->owner[0]));
@@ -212,9 +229,12 @@ int loop_run(struct master *m, struct master_conf *scratch)
 			if (p.fds[0].revents & POLLIN)
 				on_signals(m, scratch);
 		}
+		/* After `ready` or a death: bind and respawn delivery workers. */
+		workers_step(m);
 		if (now_ms() >= next_tick) {
 			children_tick(m);
 			daemons_tick(m);
+			workers_tick(m);
 			if (m->state == MS_RUNNING)
 				daemons_refresh_tables(m, 0);
 			next_tick = now_ms() + TICK_MS;

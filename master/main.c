@@ -113,6 +113,9 @@ static void load(struct master *m, const char *dir)
 	queued_register(m);
 	if (daemons_open_programs(m, err, sizeof(err)) != 0)
 		config_error(err);
+	workers_init(m);
+	if (workers_open_programs(m, err, sizeof(err)) != 0)
+		config_error(err);
 }
 
 /* No core file and no ptrace by other processes of our uid: the master
@@ -150,6 +153,7 @@ static void prepare(struct master *m)
 	randombytes_buf(m->auth_key, sizeof(m->auth_key));
 	tables_init(&m->tables);
 	(void)tables_refresh(&m->tables, m->conf->dir, m->ids.root, 1);
+	workers_routes_changed(m);
 	ticketkeys_init(&m->tickets);
 }
 

@@ -17,6 +17,7 @@
 #include "tables.h"
 #include "ticket.h"
 #include "ticketkeys.h"
+#include "workers.h"
 
 /* Numeric ids of the role users, resolved once at start (getpwnam opens
  * files, which no child may do). */
@@ -49,6 +50,8 @@ struct master {
 	struct daemon daemons[DAEMON_COUNT];
 	unsigned char auth_key[TICKET_KEY_LEN];
 	struct tables tables;
+	/* The delivery workers (workers.c), bound to queued's instance. */
+	struct worker_pool workers;
 	/* The per-connection programs, opened and checked once at start
 	 * (progfd.h) and exec'd by descriptor; prog_tlsd is -1 when no
 	 * listener is starttls or tls. */

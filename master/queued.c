@@ -5,7 +5,9 @@
  *   postern-queued -u UID -g GID -r QUEUE_DIR -h HOSTNAME -z MESSAGE_SIZE_MAX
  *                  -n RECIPIENTS_MAX -f QUEUE_MINFREE -t IDLE_S
  *                  -c CONNECTIONS_MAX -H 0|1 -I 0|1
- * (queue/args.h) with no descriptor beyond 0..3: it is sent `key` first,
+ *                  -O HELO -R RETRY_MIN_S -X RETRY_MAX_S -L LIFETIME_S
+ *                  -D DELAY_NOTICE_S -W CONCURRENCY -P PER_DESTINATION
+ * (queue/args.h; the last line is the scheduler's, notes/sched.md §2) with no descriptor beyond 0..3: it is sent `key` first,
  * then `table senders|routes|quotas` for each table present, again
  * whenever the master reopens one, and a `session` frame with the
  * session's channel for every connection (daemon.c).  IDLE_S is the
@@ -50,6 +52,14 @@ static void queued_args(const struct master *m, struct daemon_args *a)
 	num_opt(a, "-c", c->connections_max);
 	num_opt(a, "-H", (unsigned long long)c->queue.header_check);
 	num_opt(a, "-I", (unsigned long long)c->queue.received_ip);
+	daemon_arg(a, "-O");
+	daemon_arg(a, c->deliver.helo[0] != '\0' ? c->deliver.helo : c->hostname);
+	num_opt(a, "-R", c->queue.retry_min);
+	num_opt(a, "-X", c->queue.retry_max);
+	num_opt(a, "-L", c->queue.lifetime);
+	num_opt(a, "-D", c->queue.delay_notice);
+	num_opt(a, "-W", c->queue.concurrency);
+	num_opt(a, "-P", c->queue.per_destination);
 }
 
 static const struct daemon_role queued_role = {

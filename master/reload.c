@@ -9,8 +9,10 @@
  * postern-tlsd is exec'd per connection and loads the certificates then,
  * so a renewed certificate takes effect without dropping any session.  Not reloadable — the listeners are bound, the
  * users resolved and the directories checked at start: listen, queue_dir,
- * empty_dir, libexec_dir, the user_* keys and the auth_* keys (postern-authd
- * gets them in its argv).  A change to one of those is
+ * empty_dir, libexec_dir, the user_* keys, the auth_* keys (postern-authd
+ * gets them in its argv), the queue_* and deliver_* keys and their
+ * friends (helo_name, outbound_bind, dns_resolver, tls_ca_file,
+ * maildir_uid_min: argv of queued and of the delivery workers).  A change to one of those is
  * logged as restart-required=KEY and otherwise ignored.
  *
  * Process: postern (master).  Failure policy: a new file that does not
@@ -70,6 +72,10 @@ static void restart_keys(const struct master_conf *old, const struct master_conf
 		list_add(list, "auth_*");
 	if (memcmp(&old->queue, &new->queue, sizeof(old->queue)) != 0)
 		list_add(list, "queue_*");
+	/* Both zeroed by set_defaults before parsing: a byte compare is a
+	 * value compare. */
+	if (memcmp(&old->deliver, &new->deliver, sizeof(old->deliver)) != 0)
+		list_add(list, "deliver_*");
 }
 
 /* Copy one reloadable number, noting it in list if it changed. */

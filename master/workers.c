@@ -1,0 +1,640 @@
+/*
+ * workers.c — spawning, binding and recycling the delivery workers
+ * (contract in workers.h; notes/sched.md §1, §2; descriptors in lib/fds.h
+ * DELIVER_FD_* and MAILDIR_FD_*; arguments in deliver/args.h and
+ * deliver/maildir_args.h).
+ *
+ * Per worker: fork + execveat of the program opened at start, as root with
+ * an empty environment; 0, 1 /dev/null, 2 its log pipe (relayed with the
+ * prefix role=deliver or role=maildir), 3 its end of a fresh
+ * SOCK_SEQPACKET job channel, 4 relay-secrets.cdb (postern-deliver, when
+ * that table exists) or the maildir root (postern-maildir).  The other
+ * end of the channel goes to postern-queued in a `worker` frame.
+ *
+ * Maildir roots: opened by the master O_DIRECTORY|O_NOFOLLOW at each
+ * spawn, owner and group from fstat of that descriptor (so what was
+ * checked is what the worker gets).  Refused, logged with the path
+ * (event=maildir-refused) and retried with the backoff: uid 0, a uid
+ * below maildir_uid_min, gid 0, a symlink or not a directory, and
+ * without root an owner other than the master's own uid.  The mail of
+ * such a route stays queued (queued has no worker for it).
+ *
+ * Process: postern (master, root); the code after fork runs in the child
+ * until execve.  Failure policy: nothing a worker does can block the
+ * master (its log pipe is non-blocking and read with a budget); a worker
+ * that cannot be spawned is retried with the backoff.
+ */
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "fds.h"
+#include "log.h"
+#include "master.h"
+#include "netstring.h"
+#include "progfd.h"
+#include "tables.h"
+#include "workers.h"
+
+#define BACKOFF_MIN_MS 1000u
+#define BACKOFF_MAX_MS 60000u
+#define BACKOFF_RESET_MS 60000u		/* a run this long resets the backoff */
+#define QUICK_EXIT_MS 1000u		/* an exit 0 sooner counts as a failure */
+#define LOG_BUDGET (64u * 1024)
+#define WORKER_ARGV_MAX 24
+
+/* "deliver" or "maildir": the log prefix role=NAME and spawn-failed lines. */
+static const char *role_of(const struct worker *w)
+{
+	return w->kind == WORKER_SMTP ? "deliver" : "maildir";
+}
+
+/* The trusted log prefix of w's lines. */
+static const char *logkey_of(const struct worker *w)
+{
+	return w->kind == WORKER_SMTP ? "role=deliver" : "role=maildir";
+}
+
+/* Put slot w in use for kind and route. */
+static void slot_take(struct worker *w, enum worker_kind kind, const char *route)
+{
+	memset(w, 0, sizeof(*w));
+	w->used = 1;
+	w->kind = kind;
+	w->logfd = -1;
+	snprintf(w->route, sizeof(w->route), "%s", route);
+	logrelay_init(&w->relay);
+}
+
+/* Slots for the postern-deliver workers (see workers.h). */
+void workers_init(struct master *m)
+{
+	struct worker_pool *p = &m->workers;
+
+	memset(p, 0, sizeof(*p));
+	p->prog_deliver = -1;
+	p->prog_maildir = -1;
+	for (size_t i = 0; i < WORKERS_MAX; i++)
+		p->v[i].logfd = -1;
+	for (uint64_t i = 0; i < m->conf->deliver.workers && i < CONF_DELIVER_WORKERS_MAX; i++)
+		slot_take(&p->v[i], WORKER_SMTP, "");
+}
+
+/* Open one worker program; 0 (fd or -1 if missing) or -1 on a bad file. */
+static int open_prog(struct master *m, const char *name, int *fd, char *err, size_t errcap)
+{
+	char why[2 * CONF_PATH_MAX];
+	int missing = 0;
+
+	*fd = progfd_open(m->conf->libexec_dir, name, m->ids.root, &missing, why, sizeof(why));
+	if (*fd >= 0)
+		return 0;
+	if (!missing) {
+		snprintf(err, errcap, "%s: libexec_dir: %s", m->conf->file, why);
+		return -1;
+	}
+	log_event("warning", "reason=program-missing role=%s program=%s/%s",
+	          strcmp(name, "postern-deliver") == 0 ? "deliver" : "maildir",
+	          m->conf->libexec_dir, name);
+	return 0;
+}
+
+/* Open both programs (see workers.h). */
+int workers_open_programs(struct master *m, char *err, size_t errcap)
+{
+	if (m->conf->deliver.workers > 0 &&
+	    open_prog(m, "postern-deliver", &m->workers.prog_deliver, err, errcap) != 0)
+		return -1;
+	return open_prog(m, "postern-maildir", &m->workers.prog_maildir, err, errcap);
+}
+
+/* ------------------------------------------------------- maildir routes */
+
+/* The live (not retiring) maildir slot of route, or NULL. */
+static struct worker *maildir_slot(struct worker_pool *p, const char *route, size_t n)
+{
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = &p->v[i];
+
+		if (w->used && !w->retire && w->kind == WORKER_MAILDIR &&
+		    strlen(w->route) == n && memcmp(w->route, route, n) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+/* A free slot for a new maildir route, or NULL. */
+static struct worker *free_slot(struct worker_pool *p)
+{
+	size_t maildirs = 0;
+
+	for (size_t i = 0; i < WORKERS_MAX; i++)
+		maildirs += p->v[i].used && p->v[i].kind == WORKER_MAILDIR;
+	if (maildirs >= WORKERS_MAILDIR_MAX)
+		return NULL;
+	for (size_t i = CONF_DELIVER_WORKERS_MAX; i < WORKERS_MAX; i++) {
+		if (!p->v[i].used)
+			return &p->v[i];
+	}
+	return NULL;
+}
+
+/* Mark every maildir slot stale; the derivation unmarks those still routed. */
+static void mark_maildirs(struct worker_pool *p)
+{
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		if (p->v[i].used && !p->v[i].retire && p->v[i].kind == WORKER_MAILDIR)
+			p->v[i].stale = 1;
+	}
+}
+
+/* One value of routes.cdb: a maildir route keeps or gets its slot. */
+static void derive_one(struct worker_pool *p, const char *v, size_t n)
+{
+	struct routespec r;
+	const char *why;
+	struct worker *w;
+
+	if (routespec_parse(v, n, &r, &why) != 0 || r.kind != ROUTE_MAILDIR)
+		return;
+	w = maildir_slot(p, v, n);
+	if (w != NULL) {
+		w->stale = 0;
+		return;
+	}
+	w = free_slot(p);
+	if (w == NULL) {
+		log_event("maildir-refused", "path=%s reason=too-many-maildir-routes max=%d",
+		          r.path, WORKERS_MAILDIR_MAX);
+		return;
+	}
+	slot_take(w, WORKER_MAILDIR, "");
+	memcpy(w->route, v, n);
+	w->route[n] = '\0';
+	log_event("maildir-route", "route=%s", w->route);
+}
+
+/* Walk routes.cdb (the master's descriptor) with cdb_seq*. */
+static void derive_all(struct master *m)
+{
+	int fd = tables_fd(&m->tables, TABLE_ROUTES);
+	struct cdb c;
+	unsigned pos;
+
+	if (fd < 0)
+		return;
+	if (cdb_init(&c, fd) != 0) {
+		log_event("error", "reason=routes-unreadable error=%s",
+		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
+		return;
+	}
+	cdb_seqinit(&pos, &c);
+	while (cdb_seqnext(&pos, &c) > 0) {
+		unsigned vlen = cdb_datalen(&c);
+		const char *v = cdb_get(&c, vlen, cdb_datapos(&c));
+
+		if (v != NULL && vlen <= ROUTESPEC_VALUE_MAX)
+			derive_one(&m->workers, v, vlen);
+	}
+	cdb_free(&c);
+}
+
+/* Re-derive the maildir slots (see workers.h). */
+void workers_routes_changed(struct master *m)
+{
+	struct worker_pool *p = &m->workers;
+
+	mark_maildirs(p);
+	derive_all(m);
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = &p->v[i];
+
+		if (!w->used || w->retire || w->kind != WORKER_MAILDIR || !w->stale)
+			continue;
+		log_event("maildir-route-removed", "route=%s pid=%ld", w->route, (long)w->pid);
+		w->stale = 0;
+		if (w->pid > 0) {
+			w->retire = 1;
+			w->termed = 1;
+			kill(w->pid, SIGTERM);
+		} else {
+			if (w->logfd >= 0)
+				close(w->logfd);
+			memset(w, 0, sizeof(*w));
+			w->logfd = -1;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+/* The strings of one worker's command line. */
+struct worker_argv {
+	char uid[24], gid[24], num1[24], num2[24], port[24];
+	char *argv[WORKER_ARGV_MAX];
+	size_t n;
+};
+
+/* Append one word. */
+static void arg(struct worker_argv *a, const char *s)
+{
+	if (a->n + 1 < WORKER_ARGV_MAX)
+		a->argv[a->n++] = (char *)s;
+	a->argv[a->n] = NULL;
+}
+
+/* argv of postern-deliver (deliver/args.h). */
+static void deliver_argv(const struct master *m, struct worker_argv *a)
+{
+	const struct master_conf *c = m->conf;
+
+	snprintf(a->uid, sizeof(a->uid), "%u", (unsigned)m->ids.uid[ROLE_DELIVER]);
+	snprintf(a->gid, sizeof(a->gid), "%u", (unsigned)m->ids.gid[ROLE_DELIVER]);
+	snprintf(a->num1, sizeof(a->num1), "%llu", (unsigned long long)c->deliver.batch);
+	snprintf(a->port, sizeof(a->port), "%llu", (unsigned long long)c->deliver.mx_port);
+	a->n = 0;
+	arg(a, "postern-deliver");
+	arg(a, "-u"); arg(a, a->uid);
+	arg(a, "-g"); arg(a, a->gid);
+	arg(a, "-r"); arg(a, c->empty_dir);
+	arg(a, "-H"); arg(a, c->deliver.helo[0] != '\0' ? c->deliver.helo : c->hostname);
+	arg(a, "-n"); arg(a, a->num1);
+	if (c->deliver.bind[0] != '\0') {
+		arg(a, "-b"); arg(a, c->deliver.bind);
+	}
+	if (c->deliver.resolver[0] != '\0') {
+		arg(a, "-R"); arg(a, c->deliver.resolver);
+	}
+	/* A bundle that is not there would stop the worker at start: without
+	 * -C only tls=verify routes fail (temporarily). */
+	if (c->deliver.ca_file[0] != '\0' && access(c->deliver.ca_file, R_OK) == 0) {
+		arg(a, "-C"); arg(a, c->deliver.ca_file);
+	}
+	if (c->deliver.mx_port != 25) {
+		arg(a, "-P"); arg(a, a->port);
+	}
+}
+
+/* argv of postern-maildir (deliver/maildir_args.h). */
+static void maildir_argv(const struct master *m, const struct worker *w,
+                         const struct stat *st, struct worker_argv *a)
+{
+	const struct master_conf *c = m->conf;
+
+	snprintf(a->uid, sizeof(a->uid), "%u", (unsigned)st->st_uid);
+	snprintf(a->gid, sizeof(a->gid), "%u", (unsigned)st->st_gid);
+	snprintf(a->num1, sizeof(a->num1), "%llu",
+	         (unsigned long long)c->deliver.maildir_uid_min);
+	snprintf(a->num2, sizeof(a->num2), "%llu", (unsigned long long)c->deliver.batch);
+	a->n = 0;
+	arg(a, "postern-maildir");
+	arg(a, "-u"); arg(a, a->uid);
+	arg(a, "-g"); arg(a, a->gid);
+	arg(a, "-r"); arg(a, w->route + 8);	/* after "maildir:" */
+	arg(a, "-m"); arg(a, a->num1);
+	arg(a, "-n"); arg(a, a->num2);
+	arg(a, "-h"); arg(a, c->hostname);
+}
+
+/* Schedule the next spawn of w after the backoff (failed: double it). */
+static void schedule(struct worker *w, int failed, uint64_t ran_ms)
+{
+	uint64_t now = now_ms();
+
+	if (!failed) {
+		w->backoff_ms = 0;
+		w->restart_at_ms = now;
+		return;
+	}
+	if (w->backoff_ms == 0 || ran_ms >= BACKOFF_RESET_MS)
+		w->backoff_ms = BACKOFF_MIN_MS;
+	else if (w->backoff_ms * 2 > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+	else
+		w->backoff_ms *= 2;
+	w->restart_at_ms = now + w->backoff_ms;
+}
+
+/* Why the opened maildir root st may not be used, or NULL. */
+static const char *maildir_refusal(const struct master *m, const struct stat *st)
+{
+	if (!S_ISDIR(st->st_mode))
+		return "not-a-directory";
+	if (st->st_uid == 0)
+		return "owner-is-root";
+	if (st->st_uid < m->conf->deliver.maildir_uid_min)
+		return "owner-below-maildir_uid_min";
+	if (st->st_gid == 0)
+		return "group-is-root";
+	if (!m->ids.root && st->st_uid != getuid())
+		return "not-root-and-owner-is-not-the-master-uid";
+	return NULL;
+}
+
+/* Open and check w's maildir root; the descriptor, or -1 after logging. */
+static int open_maildir(const struct master *m, const struct worker *w, struct stat *st)
+{
+	const char *path = w->route + 8, *why;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct logline l;
+
+	if (fd < 0) {
+		why = errno == ELOOP || errno == ENOTDIR ? "symlink-or-not-a-directory" :
+		      "cannot-open";
+	} else if (fstat(fd, st) != 0)
+		why = "fstat-failed";
+	else
+		why = maildir_refusal(m, st);
+	if (why == NULL)
+		return fd;
+	ll_begin(&l, "maildir-refused");
+	ll_str(&l, "path", path);
+	ll_str(&l, "reason", why);
+	if (fd >= 0)
+		ll_u64(&l, "uid", st->st_uid);
+	else
+		ll_str(&l, "error", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+	ll_u64(&l, "maildir_uid_min", m->conf->deliver.maildir_uid_min);
+	ll_str(&l, "detail", "mail-for-this-route-stays-queued");
+	ll_emit(&l);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Hand queued its end of w's channel: `worker` kind route + fd. */
+static void bind_to_queued(struct master *m, struct worker *w, int chan)
+{
+	unsigned char buf[DAEMON_FRAME_MAX];
+	struct frame_writer fw;
+	const unsigned char *f;
+	size_t n;
+
+	fw_init(&fw, buf, sizeof(buf));
+	fw_str(&fw, "worker");
+	fw_str(&fw, w->kind == WORKER_SMTP ? "smtp" : "maildir");
+	fw_str(&fw, w->route);
+	f = fw_finish(&fw, &n);
+	/* On failure the descriptor is closed: the worker sees EOF, exits 0
+	 * and is spawned again for the next ready instance. */
+	if (f == NULL || daemon_send(m, DAEMON_QUEUED, f, n, chan) != 0) {
+		if (f == NULL)
+			close(chan);
+		log_event("worker-bind-failed", "role=%s pid=%ld", role_of(w), (long)w->pid);
+	}
+	w->queued_gen = m->daemons[DAEMON_QUEUED].gen;
+}
+
+/* Spawn w now.  Logs failures and schedules the retry. */
+static void spawn(struct master *m, struct worker *w)
+{
+	static struct worker_argv a;
+	struct stat st;
+	int src[5], logp[2] = { -1, -1 }, chan[2] = { -1, -1 }, extra = -1;
+	int prog = w->kind == WORKER_SMTP ? m->workers.prog_deliver : m->workers.prog_maildir;
+	size_t nfds = 4;
+	pid_t pid;
+	const char *step = "descriptors";
+
+	if (prog < 0)
+		return;
+	if (w->kind == WORKER_SMTP) {
+		deliver_argv(m, &a);
+		extra = tables_fd(&m->tables, TABLE_RELAY_SECRETS);
+	} else {
+		extra = open_maildir(m, w, &st);
+		if (extra < 0) {
+			schedule(w, 1, 0);
+			return;
+		}
+		maildir_argv(m, w, &st, &a);
+	}
+	if (pipe2(logp, O_CLOEXEC) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0 ||
+	    fcntl(logp[0], F_SETFL, O_NONBLOCK) != 0)
+		goto fail;
+	src[0] = m->devnull;
+	src[1] = m->devnull;
+	src[DELIVER_FD_LOG] = logp[1];
+	src[DELIVER_FD_JOBS] = chan[1];
+	if (extra >= 0)
+		src[nfds++] = extra;
+	step = "fork";
+	pid = fork();
+	if (pid == 0)
+		child_exec(role_of(w), src, nfds, prog, a.argv);
+	if (pid < 0)
+		goto fail;
+	close(logp[1]);
+	close(chan[1]);
+	if (w->kind == WORKER_MAILDIR)
+		close(extra);
+	w->pid = pid;
+	w->logfd = logp[0];
+	w->termed = 0;
+	w->started_ms = now_ms();
+	w->restart_at_ms = 0;
+	logrelay_init(&w->relay);
+	log_event("worker-start", "role=%s pid=%ld%s%s", role_of(w), (long)pid,
+	          w->kind == WORKER_MAILDIR ? " route=" : "",
+	          w->kind == WORKER_MAILDIR ? w->route : "");
+	bind_to_queued(m, w, chan[0]);
+	return;
+fail:
+	log_event("error", "reason=worker-spawn-failed role=%s step=%s error=%s", role_of(w),
+	          step, strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
+	for (int i = 0; i < 2; i++) {
+		if (logp[i] >= 0)
+			close(logp[i]);
+		if (chan[i] >= 0)
+			close(chan[i]);
+	}
+	if (w->kind == WORKER_MAILDIR && extra >= 0)
+		close(extra);
+	schedule(w, 1, 0);
+}
+
+/* Every loop round (see workers.h). */
+void workers_step(struct master *m)
+{
+	const struct daemon *q = &m->daemons[DAEMON_QUEUED];
+	int up = daemon_up(m, DAEMON_QUEUED);
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = &m->workers.v[i];
+
+		/* Its queued instance is gone: its channel is dead. */
+		if (w->used && w->pid > 0 && !w->termed && (!up || w->queued_gen != q->gen)) {
+			w->termed = 1;
+			kill(w->pid, SIGTERM);
+		}
+	}
+	/* Without a routes table queued schedules nothing (sched.md §3):
+	 * no worker is needed until one appears. */
+	if (!up || !q->ready || m->state != MS_RUNNING ||
+	    tables_fd(&m->tables, TABLE_ROUTES) < 0)
+		return;
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = &m->workers.v[i];
+
+		if (w->used && !w->retire && w->pid == 0 && now >= w->restart_at_ms)
+			spawn(m, w);
+	}
+}
+
+/* ---------------------------------------------------------------- death */
+
+/* Relay the rest of w's log pipe and close it. */
+static void drain_log(struct master *m, struct worker *w)
+{
+	uint64_t now_s = now_ms() / 1000;
+
+	if (w->logfd < 0)
+		return;
+	logrelay_read(&w->relay, w->logfd, logkey_of(w), m->conf->log_lines_per_second * 4,
+	              now_s, 4 * LOG_BUDGET);
+	logrelay_finish(&w->relay, logkey_of(w), m->conf->log_lines_per_second * 4, now_s);
+	close(w->logfd);
+	w->logfd = -1;
+}
+
+/* Log how w ended (a SIGSYS death first as a sandbox violation). */
+static void log_death(const struct worker *w, int status, uint64_t ran_ms)
+{
+	struct logline l;
+	char buf[32];
+
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		ll_begin(&l, "sandbox-violation");
+		ll_str(&l, "role", role_of(w));
+		ll_str(&l, "signal", "SIGSYS");
+		ll_i64(&l, "pid", w->pid);
+		ll_emit(&l);
+	}
+	ll_begin(&l, "worker-exit");
+	ll_str(&l, "role", role_of(w));
+	ll_i64(&l, "pid", w->pid);
+	if (WIFEXITED(status)) {
+		snprintf(buf, sizeof(buf), "exit:%d", WEXITSTATUS(status));
+		ll_str(&l, "status", buf);
+	} else {
+		const char *ab = sigabbrev_np(WTERMSIG(status));
+
+		snprintf(buf, sizeof(buf), "SIG%s", ab ? ab : "?");
+		ll_str(&l, "signal", buf);
+	}
+	ll_u64(&l, "ran_ms", ran_ms);
+	ll_emit(&l);
+}
+
+/* pid reaped (see workers.h). */
+int workers_reaped(struct master *m, pid_t pid, int status)
+{
+	for (size_t i = 0; i < WORKERS_MAX && pid > 0; i++) {
+		struct worker *w = &m->workers.v[i];
+		uint64_t ran;
+		int clean;
+
+		if (!w->used || w->pid != pid)
+			continue;
+		ran = now_ms() - w->started_ms;
+		drain_log(m, w);
+		log_death(w, status, ran);
+		w->pid = 0;
+		if (w->retire) {
+			memset(w, 0, sizeof(*w));
+			w->logfd = -1;
+			return 1;
+		}
+		clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0 && ran >= QUICK_EXIT_MS) ||
+		        (w->termed && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) ||
+		        (w->termed && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		schedule(w, !clean, ran);
+		if (!clean)
+			log_event("worker-restart", "role=%s in_ms=%llu", role_of(w),
+			          (unsigned long long)w->backoff_ms);
+		return 1;
+	}
+	return 0;
+}
+
+/* Once a second: the relays' rate windows. */
+void workers_tick(struct master *m)
+{
+	uint64_t now_s = now_ms() / 1000;
+
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = &m->workers.v[i];
+
+		if (w->used)
+			logrelay_tick(&w->relay, logkey_of(w), now_s);
+	}
+}
+
+/* ------------------------------------------------------------ poll loop */
+
+/* One entry per slot (see workers.h). */
+size_t workers_pollfds(const struct master *m, int *fds, short *events)
+{
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		fds[i] = m->workers.v[i].logfd;
+		events[i] = POLLIN;
+	}
+	return WORKERS_MAX;
+}
+
+/* Entry k had revents: relay its log. */
+void workers_on_ready(struct master *m, size_t k, short revents)
+{
+	struct worker *w;
+
+	if (k >= WORKERS_MAX || revents == 0)
+		return;
+	w = &m->workers.v[k];
+	if (w->logfd >= 0 && !logrelay_read(&w->relay, w->logfd, logkey_of(w),
+	                                    m->conf->log_lines_per_second * 4,
+	                                    now_ms() / 1000, LOG_BUDGET)) {
+		close(w->logfd);
+		w->logfd = -1;
+	}
+}
+
+/* ------------------------------------------------------------- shutdown */
+
+/* Send sig to every running worker (see workers.h). */
+size_t workers_signal_all(struct master *m, int sig)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = &m->workers.v[i];
+
+		w->restart_at_ms = UINT64_MAX;
+		if (w->used && w->pid > 0) {
+			w->termed = 1;
+			kill(w->pid, sig);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* 1 if any worker is still running. */
+int workers_running(const struct master *m)
+{
+	for (size_t i = 0; i < WORKERS_MAX; i++) {
+		if (m->workers.v[i].used && m->workers.v[i].pid > 0)
+			return 1;
+	}
+	return 0;
+}
