@@ -25,7 +25,7 @@
 #include "bounce_compose.h"
 #include "commit.h"
 
-/* queue_lifetime's default (notes/sched.md §2), for Will-Retry-Until. */
+/* queue_lifetime's default (notes/sched.md §2) when -L was not given. */
 #define BOUNCE_LIFETIME_DEFAULT 432000u
 
 /* A buffered sink into the commit. */
@@ -148,7 +148,9 @@ int bounce_queue(struct queued *d, const struct envelope *e, int msgfd,
 	j.r = r;
 	j.n = n;
 	j.now = time(NULL);
-	j.retry_until = e->time_v + BOUNCE_LIFETIME_DEFAULT;
+	/* Will-Retry-Until: the scheduler gives up -L seconds after arrival. */
+	j.retry_until = e->time_v +
+	                (d->conf.lifetime_s ? d->conf.lifetime_s : BOUNCE_LIFETIME_DEFAULT);
 	if (commit_begin(&c, &d->q) != 0) {
 		errno = c.err ? c.err : EIO;
 		return -1;

@@ -139,8 +139,11 @@ def test_delayed(out):
     r = rcpts[0]
     assert r["action"] == "delayed" and r["status"] == "4.4.1"
     assert r["diagnostic-code"] == "smtp; 451 4.4.1 try later"
-    assert email.utils.parsedate_tz(r["will-retry-until"]) is not None
-    assert email.utils.parsedate_tz(r["last-attempt-date"]) is not None
+    # Arrival 1700000000 (the driver's original), default lifetime 5 days.
+    when = lambda v: email.utils.parsedate_to_datetime(v).timestamp()
+    assert when(r["will-retry-until"]) == 1700000000 + 432000
+    assert when(r["last-attempt-date"]) == 1700000100
+    assert when(parts(m)[1]["arrival-date"]) == 1700000000
 
 
 def test_delivered(out):
