@@ -17,7 +17,13 @@ authenticated clients, and every accepted message durably queued by
 cleanup (fsync before the 250) and put on hold (`check_client_access
 static:HOLD` in smtpd_data_restrictions), as postern leaves messages in
 queue/new.  As a second guard nothing can leave: defer_transports = smtp
-and relayhost is a dead loopback port.  Needs root and Debian's postfix,
+and relayhost is a dead loopback port.
+
+For the delivery scenario D (relay=PORT): relayhost is the bench's sink
+[127.0.0.1]:PORT and defer_transports is empty; accepted mail is still
+held, so the queue fills while nothing leaves; release() then takes
+every message off hold (`postsuper -H ALL`) and asks for delivery now
+(`postqueue -f`), the counterpart of installing postern's routes table.  Needs root and Debian's postfix,
 sasl2-bin and libsasl2-modules (`make bench-deps`).
 """
 import os
@@ -64,7 +70,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 class Postfix:
     """A private Postfix: own config, queue and data directories, started."""
 
-    def __init__(self, base, port, cert, key, login, password):
+    def __init__(self, base, port, cert, key, login, password, relay=None):
         self.dir = os.path.join(base, "postfix")
         self.etc = os.path.join(self.dir, "etc")
         self.port = port
@@ -100,8 +106,8 @@ class Postfix:
             "mynetworks": "127.0.0.0/8",
             "inet_interfaces": "127.0.0.1",
             "inet_protocols": "ipv4",
-            "relayhost": "[127.0.0.1]:%d" % dead,
-            "defer_transports": "smtp",
+            "relayhost": "[127.0.0.1]:%d" % (relay if relay else dead),
+            "defer_transports": "" if relay else "smtp",
             "local_transport": "error:local delivery disabled in the bench",
             "smtpd_tls_security_level": "encrypt",
             "smtpd_tls_auth_only": "yes",
@@ -177,6 +183,23 @@ class Postfix:
             for _, _, files in os.walk(os.path.join(self.spool, q)):
                 n += len(files)
         return n
+
+    def held(self):
+        """Messages on hold (the files of the hold queue)."""
+        n = 0
+        for _, _, files in os.walk(os.path.join(self.spool, "hold")):
+            n += len(files)
+        return n
+
+    def release(self):
+        """Every held message off hold, then a delivery run at once."""
+        for args in (["postsuper", "-c", self.etc, "-H", "ALL"],
+                     ["postqueue", "-c", self.etc, "-f"]):
+            p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=120)
+            if p.returncode != 0:
+                raise RuntimeError("%s exited %d:\n%s" % (
+                    " ".join(args), p.returncode, p.stdout.decode("utf-8", "replace")))
 
     def restart(self):
         """Stop and start again (idle smtpd processes gone)."""

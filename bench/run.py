@@ -16,14 +16,24 @@ runs the scenarios one after the other (so drift hits all of them alike):
   M   200 idle authenticated STARTTLS sessions: PSS and RSS summed over
       every process of the instance (/proc/PID/smaps_rollup), minus the
       same sum with no session, per session; and by program
+  D   time to deliver D_MESSAGES (5000) queued 4 KiB messages to a local
+      SMTP sink (bench/sink.c): a fresh instance each round, the messages
+      submitted (20 sessions, STARTTLS, pipelined) while delivery is off
+      (postern: no routes table, so the scheduler is idle; Postfix: every
+      message held), then delivery switched on (postern: routes table
+      `* relay:127.0.0.1:SINK` built and SIGHUP; Postfix: postsuper -H ALL
+      + postqueue -f) and timed until the sink has acknowledged them all
 
 and measures the machine's limits: durable 4 KiB commits/s (commitprobe),
 OpenSSL full TLS handshakes/s on loopback (`openssl s_server` +
 `openssl s_time -new`), one argon2id INTERACTIVE verification (argon2probe).
 
 Root (role users, chroot).  Environment: POSTERN_BIN (programs),
-BENCH_BUILD (loadclient and probes), ROUNDS (default 5), MEM_ROUNDS
-(default 3), SCENARIOS (default S1,S2,S3,M), BENCH_DIR (default /var/tmp).
+BENCH_BUILD (loadclient, sink and probes), ROUNDS (default 5), MEM_ROUNDS
+(default 3), SCENARIOS (default S1,S2,S3,M,D), BENCH_DIR (default
+/var/tmp), D_MESSAGES (default 5000), D_ROUNDS (default 1), D_TIMEOUT
+(seconds a delivery may take, default 600), D_SERVERS (default
+postern,postfix).
 Every wait is bounded; the instance is killed and removed at the end.
 """
 import os
@@ -45,13 +55,18 @@ BIN = os.environ.get("POSTERN_BIN", os.path.join(TOP, "bin"))
 BB = os.environ.get("BENCH_BUILD", os.path.join(TOP, "build", "bench"))
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 MEM_ROUNDS = int(os.environ.get("MEM_ROUNDS", "3"))
-SCENARIOS = os.environ.get("SCENARIOS", "S1,S2,S3,M").split(",")
+SCENARIOS = os.environ.get("SCENARIOS", "S1,S2,S3,M,D").split(",")
 BASE = os.environ.get("BENCH_DIR", "/var/tmp")
 # POSTFIX=0 skips the comparison; by default it runs when Debian's postfix
 # is installed (`make bench-deps`)
 WANT_POSTFIX = os.environ.get("POSTFIX", "1") != "0"
 LOGIN, PASSWORD = "bench@localhost", "bench password 7"
 IDLE = 200
+D_MESSAGES = int(os.environ.get("D_MESSAGES", "5000"))
+D_ROUNDS = int(os.environ.get("D_ROUNDS", "1"))
+D_TIMEOUT = float(os.environ.get("D_TIMEOUT", "600"))
+D_SERVERS = os.environ.get("D_SERVERS", "postern,postfix").split(",")
+D_SESSIONS = 20 if D_MESSAGES % 20 == 0 and D_MESSAGES >= 20 else 1
 
 SPECS = {
     "S1": ("1 session x 2000 x 4 KiB", ["--sessions", "1", "--messages", "2000"]),
@@ -109,6 +124,11 @@ class Instance:
         with open(os.path.join(self.dir, "postern.conf"), "a") as f:
             f.write("listen = 127.0.0.1:%d tls\nconnections_max = 1000\n"
                     "connections_per_ip_max = 1000\n" % self.tls)
+        # no routes table: the scheduler stays idle and every message stays
+        # in queue/new (notes/sched.md §3), whatever postern-setup wrote
+        for name in ("routes", "routes.cdb"):
+            if os.path.exists(os.path.join(self.dir, name)):
+                os.unlink(os.path.join(self.dir, name))
         self.log = open(os.path.join(self.dir, "master.log"), "w+")
         self.proc = subprocess.Popen([os.path.join(BIN, "postern"), "-c", self.dir],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -129,6 +149,15 @@ class Instance:
             time.sleep(0.1)
         with open(self.log.name) as f:
             raise RuntimeError("no %r in the master's log:\n%s" % (pattern, f.read()[-4000:]))
+
+    def route_all(self, value):
+        """Install the routes table `* value` and make the master read it
+        now (SIGHUP; it would also notice within its 2 s stat)."""
+        src = os.path.join(self.dir, "routes")
+        with open(src, "w") as f:
+            f.write("* %s\n" % value)
+        run([os.path.join(BIN, "postern-table"), "build", src])
+        self.proc.send_signal(signal.SIGHUP)
 
     def close(self):
         if self.proc.poll() is None:
@@ -241,6 +270,122 @@ def tls_limit(inst):
     return int(m.group(1)) / int(m.group(2)) if m else float("nan")
 
 
+class Sink:
+    """bench/sink.c on a free loopback port, expecting n messages."""
+
+    def __init__(self, n, timeout):
+        self.proc = subprocess.Popen([os.path.join(BB, "sink"), "--port", "0", "--expect",
+                                      str(n), "--max-seconds", str(timeout)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("PORT "):
+            self.proc.kill()
+            raise RuntimeError("sink did not start: %r" % line)
+        self.port = int(line.split()[1])
+        self.timeout = timeout
+
+    def wait(self):
+        """The sink's RESULT once it has all messages or timed out."""
+        try:
+            out = self.proc.communicate(timeout=self.timeout + 30)[0].decode()
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out = self.proc.communicate()[0].decode()
+        return result(out)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def submit_held(port):
+    """D_MESSAGES x 4 KiB through port; fails unless every one got 250."""
+    r = client(port, ["--sessions", str(D_SESSIONS), "--messages",
+                      str(D_MESSAGES // D_SESSIONS)], timeout=max(150, D_MESSAGES / 20))
+    if r["msgs"] != D_MESSAGES or r["errors"]:
+        raise RuntimeError("D: only %d of %d messages submitted (%d errors)" % (
+            r["msgs"], D_MESSAGES, r["errors"]))
+    return r
+
+
+def delivery_result(name, sink, t0, held):
+    """Messages/s from switching delivery on to the sink's last message."""
+    r = sink.wait()
+    got = int(r["msgs"])
+    secs = (r["last"] - t0) if got else float("nan")
+    out = {"rate": got / secs if got and secs > 0 else 0.0, "secs": secs, "msgs": got,
+           "errors": D_MESSAGES - got, "first": (r["first"] - t0) if got else float("nan"),
+           "sessions": r["sessions"], "submit": held["rate"]}
+    return out
+
+
+def delivery_postern():
+    """One round of D against a fresh postern instance."""
+    inst = Instance()
+    sink = Sink(D_MESSAGES, D_TIMEOUT)
+    try:
+        held = submit_held(inst.starttls)
+        newdir = os.path.join(inst.dir, "queue", "new")
+        if os.path.isdir(newdir) and len(os.listdir(newdir)) < D_MESSAGES:
+            raise RuntimeError("D: queue/new holds %d, not %d" % (
+                len(os.listdir(newdir)), D_MESSAGES))
+        t0 = time.monotonic()
+        inst.route_all("relay:127.0.0.1:%d" % sink.port)
+        return delivery_result("postern", sink, t0, held)
+    finally:
+        sink.close()
+        inst.close()
+
+
+def delivery_postfix():
+    """One round of D against a fresh private Postfix (the postern instance
+    only lends it a directory and the certificate)."""
+    inst = Instance()
+    sink = Sink(D_MESSAGES, D_TIMEOUT)
+    pf = None
+    try:
+        pf = postfix.Postfix(inst.dir, free_port(), os.path.join(inst.dir, "tls", "cert.pem"),
+                             os.path.join(inst.dir, "tls", "key.pem"), LOGIN, PASSWORD,
+                             relay=sink.port)
+        held = submit_held(pf.port)
+        end = time.monotonic() + 60
+        while pf.held() < D_MESSAGES and time.monotonic() < end:
+            time.sleep(0.1)
+        if pf.held() < D_MESSAGES:
+            raise RuntimeError("D: Postfix holds %d, not %d" % (pf.held(), D_MESSAGES))
+        t0 = time.monotonic()
+        pf.release()
+        return delivery_result("postfix", sink, t0, held)
+    finally:
+        sink.close()
+        if pf:
+            pf.close()
+        inst.close()
+
+
+def delivery(with_pf):
+    """D_ROUNDS rounds of D, the first server alternating."""
+    out = {"postern": [], "postfix": []}
+    for rnd in range(D_ROUNDS):
+        names = [n for n in ["postern"] + (["postfix"] if with_pf else [])
+                 if n in D_SERVERS]
+        if rnd % 2:
+            names.reverse()
+        for name in names:
+            try:
+                r = delivery_postern() if name == "postern" else delivery_postfix()
+            except RuntimeError as e:
+                print("round %d D %s: FAILED: %s" % (rnd + 1, name, e), flush=True)
+                continue
+            out[name].append(r)
+            print("round %d D %s: %d of %d delivered in %.2f s = %.0f msg/s (first after "
+                  "%.2f s, %d sink sessions; submitted at %.0f msg/s)" % (
+                      rnd + 1, name, r["msgs"], D_MESSAGES, r["secs"], r["rate"], r["first"],
+                      r["sessions"], r["submit"]), flush=True)
+    return out
+
+
 def spread(xs):
     return "%.0f-%.0f" % (min(xs), max(xs)) if xs else "-"
 
@@ -327,18 +472,22 @@ def main():
         if pf:
             print("postfix queue after the run: %d messages held, nothing delivered" %
                   pf.queued(), flush=True)
-        report(res, mems, limits, pf is not None)
+        with_pf = pf is not None
     finally:
         if pf:
             pf.close()
         inst.close()
+    dres = {"postern": [], "postfix": []}
+    if "D" in SCENARIOS:
+        dres = delivery(with_pf)
+    report(res, mems, limits, with_pf, dres)
 
 
 def ratio(a, b):
     return "%.2f" % (a / b) if b else "-"
 
 
-def report(res, mems, limits, with_pf):
+def report(res, mems, limits, with_pf, dres):
     def col(rs, key):
         return med([r[key] for r in rs]) if rs else float("nan")
 
@@ -360,6 +509,20 @@ def report(res, mems, limits, with_pf):
             col(a, "setup_p50"), "%.1f" % col(b, "setup_p50") if b else "-",
             sum(r["errors"] for r in a), "%d" % sum(r["errors"] for r in b) if b else "-",
             len(a)))
+    a, b = dres["postern"], dres["postfix"]
+    if a or b:
+        def rate(rs):
+            return "%.0f (%s)" % (col(rs, "rate"), spread([r["rate"] for r in rs])) \
+                if rs else "-"
+
+        def secs(rs):
+            return "%.1f s total" % col(rs, "secs") if rs else "-"
+        print("| D deliver %d queued x 4 KiB to a local sink | %s | %s | %s | %s | %s | | "
+              "%s / %s | %d |" % (
+                  D_MESSAGES, rate(a), rate(b),
+                  ratio(col(a, "rate"), col(b, "rate")) if a and b else "-",
+                  secs(a), secs(b), "%d" % sum(r["errors"] for r in a) if a else "-",
+                  "%d" % sum(r["errors"] for r in b) if b else "-", max(len(a), len(b))))
     pm, fm = mems["postern"], mems["postfix"]
     if pm:
         pss = [m[0] for m in pm]
