@@ -22,6 +22,9 @@ const struct sandbox_rule queued_sandbox_rules[] = {
 	SB_RULE(read),
 	SB_RULE(close),
 	SB_RULE(poll),
+	/* bounce_orig.c reads the original of a report without moving the
+	 * file offset it may share with a delivery worker. */
+	SB_RULE(pread64),
 	/* commit.c: the durable commit (writeback hint and fdatasync of the
 	 * files, fsync of directories, the two renames, removal of failed or
 	 * deleted messages). */
