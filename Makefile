@@ -187,7 +187,7 @@ RUN_PORT ?= 10587
 RUN_TLS_PORT ?= 10588
 run: deps programs
 	./$(BIN)/postern-setup --libexec $(CURDIR)/$(BIN) --port $(RUN_PORT) \
-	  --tls-port $(RUN_TLS_PORT) $(RUN_DIR)
+	  --tls-port $(RUN_TLS_PORT) --outbox $(RUN_DIR)
 	./$(BIN)/postern -c $(RUN_DIR)
 
 clean:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # postern-setup — prepare a postern configuration directory (idempotent).
 #
-#   postern-setup [--libexec DIR] [--port N] [--tls-port N] [--hostname NAME] DIR
+#   postern-setup [--libexec DIR] [--port N] [--tls-port N] [--hostname NAME]
+#                 [--outbox] DIR
 #
 # As root: creates the system users and groups postern-smtpd, postern-tls,
 # postern-auth, postern-queue and postern-deliver if missing; DIR (0755);
@@ -12,13 +13,25 @@
 # is missing (listen = 127.0.0.1:PORT plain, and with --tls-port also
 # listen = 127.0.0.1:TLS_PORT starttls); and, if DIR/users is missing,
 # DIR/users + DIR/users.cdb (root 0600) with the demo login demo@localhost
-# (password "demo", printed) made with postern-user.  Without root it does the same
+# (password "demo", printed) made with postern-user.  With --outbox (what
+# `make run` uses) also a local outbox: DIR/outbox, a maildir (tmp new cur,
+# each 0700) owned by the user postern-outbox (created if missing as a
+# regular, non-system account with no home and no shell, so its uid is
+# >= 1000 and the default maildir_uid_min = 1000 stays in force: no system
+# account ever owns a maildir the master hands out), and, if DIR/routes is
+# missing, DIR/routes = "* maildir:DIR/outbox" compiled to DIR/routes.cdb
+# with postern-table: every message of the local instance lands in the
+# outbox instead of going to the Internet.  Without --outbox no routes
+# table is written and the queue keeps what it accepts (postern-queued
+# schedules nothing without one).  Without root it does the same
 # without users and without chown, and says so.  Anything that already
 # exists is left alone (its mode and owner are checked where it matters);
 # every creation is printed.  Exit 0 on success, 1 on error.
 set -eu
 
 ROLE_USERS="postern-smtpd postern-tls postern-auth postern-queue postern-deliver"
+OUTBOX_USER=postern-outbox
+MAILDIR_UID_MIN=1000
 QUEUE_SUBDIRS="tmp new cur env state"
 CERT_DAYS=825
 DEMO_LOGIN=demo@localhost
@@ -28,10 +41,11 @@ libexec=""
 port=10587
 tls_port=""
 hostname_arg=""
+outbox=0
 dir=""
 
 usage() {
-	echo "usage: postern-setup [--libexec DIR] [--port N] [--tls-port N] [--hostname NAME] DIR" >&2
+	echo "usage: postern-setup [--libexec DIR] [--port N] [--tls-port N] [--hostname NAME] [--outbox] DIR" >&2
 	exit 1
 }
 
@@ -51,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
 	--tls-port) [ $# -ge 2 ] || usage; tls_port=$2; shift 2 ;;
 	--hostname) [ $# -ge 2 ] || usage; hostname_arg=$2; shift 2 ;;
+	--outbox) outbox=1; shift ;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) [ -z "$dir" ] || usage; dir=$1; shift ;;
@@ -173,6 +188,12 @@ make_conf() {
 	else
 		tls_line="#listen = 0.0.0.0:587 starttls"
 	fi
+	# Without root the outbox belongs to whoever runs this; a uid below
+	# the default floor (a developer's system account) lowers it here.
+	uid_min_line="#maildir_uid_min = $MAILDIR_UID_MIN"
+	if [ "$outbox" = 1 ] && [ "$root" = 0 ] && [ "$(id -u)" -lt "$MAILDIR_UID_MIN" ]; then
+		uid_min_line="maildir_uid_min = $(id -u)"
+	fi
 	umask 022
 	cat >"$conf.tmp" <<EOF
 # postern.conf — written by postern-setup.  Every key, its default and
@@ -211,6 +232,21 @@ $libexec_line
 #user_auth = postern-auth
 #user_queue = postern-queue
 #user_deliver = postern-deliver
+
+# Delivery (INSTALL.md "Delivery"); routes are in DIR/routes (postern-table).
+#deliver_workers = 2
+#deliver_batch = 100
+#helo_name = (hostname)
+#outbound_bind = (none)
+#dns_resolver = (none: /etc/resolv.conf)
+#tls_ca_file = /etc/ssl/certs/ca-certificates.crt
+$uid_min_line
+#queue_retry_min = 5m
+#queue_retry_max = 1h
+#queue_lifetime = 5d
+#queue_delay_notice = 4h
+#deliver_concurrency = 20
+#deliver_destination_concurrency = 4
 EOF
 	chmod 0644 "$conf.tmp"
 	mv -f "$conf.tmp" "$conf"
@@ -232,11 +268,59 @@ make_users() {
 	say "created $1/users and $1/users.cdb (0600) with the demo login $DEMO_LOGIN, password '$DEMO_PASSWORD'; change it with: postern-user -c $1 passwd $DEMO_LOGIN"
 }
 
+# The owner of the local outbox: a regular account (uid >= 1000, from
+# useradd's UID_MIN), no home, no shell.
+make_outbox_user() {
+	if ! getent passwd "$OUTBOX_USER" >/dev/null; then
+		if getent group "$OUTBOX_USER" >/dev/null; then
+			useradd --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin --gid "$OUTBOX_USER" "$OUTBOX_USER"
+		else
+			useradd --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin --user-group "$OUTBOX_USER"
+		fi
+		say "created user $OUTBOX_USER (uid $(id -u "$OUTBOX_USER"))"
+	fi
+	[ "$(id -u "$OUTBOX_USER")" -ge "$MAILDIR_UID_MIN" ] ||
+		die "user $OUTBOX_USER has uid $(id -u "$OUTBOX_USER") < $MAILDIR_UID_MIN: the master refuses maildirs of system accounts; remove it or set maildir_uid_min"
+	[ "$(id -g "$OUTBOX_USER")" != 0 ] || die "user $OUTBOX_USER must not be in group root"
+}
+
+# DIR/outbox (a maildir) and, if missing, DIR/routes sending every domain
+# there, compiled to DIR/routes.cdb.
+make_outbox() {
+	if [ "$root" = 1 ]; then
+		owner="$OUTBOX_USER:$(id -gn "$OUTBOX_USER")"
+	else
+		owner=""
+	fi
+	make_dir "$1/outbox" 0700 "$owner"
+	for sub in tmp new cur; do
+		make_dir "$1/outbox/$sub" 0700 "$owner"
+	done
+	[ -e "$1/routes" ] && return 0
+	table_tool="$(dirname "$0")/postern-table"
+	[ -x "$table_tool" ] || die "$table_tool not found (it is installed next to postern-setup)"
+	umask 022
+	cat >"$1/routes.tmp" <<EOF
+# DIR/routes, written by postern-setup --outbox: every recipient domain
+# goes to the local outbox maildir (nothing leaves this machine).  Compile
+# after editing: postern-table build $1/routes
+# Forms: DOMAIN mx | DOMAIN relay:HOST:PORT [tls=...] [auth=NAME] |
+#        DOMAIN maildir:/path ; "*" is any other domain.
+* maildir:$1/outbox
+EOF
+	mv -f "$1/routes.tmp" "$1/routes"
+	"$table_tool" build "$1/routes" >/dev/null || die "could not compile $1/routes"
+	say "created $1/routes and $1/routes.cdb (* -> maildir:$1/outbox)"
+}
+
 if [ "$root" = 1 ]; then
 	command -v useradd >/dev/null || die "useradd is needed (package passwd)"
 	for u in $ROLE_USERS; do
 		make_user "$u"
 	done
+	[ "$outbox" = 0 ] || make_outbox_user
 fi
 
 umask 022
@@ -260,4 +344,5 @@ make_dir "$dir/tls" 0750 root:postern-tls
 make_cert "$dir/tls"
 make_conf "$dir"
 make_users "$dir"
+[ "$outbox" = 0 ] || make_outbox "$dir"
 say "ready: $dir (start with: postern -c $dir)"
