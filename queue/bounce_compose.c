@@ -72,7 +72,11 @@ static void gb_field(struct gbuf *g, const char *name, const char *value)
  * printable-ASCII form if the RFC 6533 form would be too long. */
 static void rcpt_addr(char *out, size_t cap, const char *addr)
 {
-	size_t n = strnlen(addr, ENV_ADDR_MAX);
+	size_t n;
+
+	if (addr == NULL)
+		addr = "";
+	n = strnlen(addr, ENV_ADDR_MAX);
 
 	if (dsn_addr(out, cap, addr, n) > 0)
 		return;

@@ -14,6 +14,9 @@
 
 #define CHUNK 65536
 
+/* One read buffer for scan, search and copy (never active at once). */
+static unsigned char buf[CHUNK];
+
 /* pread all of p[n] at off; bytes read (short only at end of file) or -1. */
 static ssize_t read_at(int fd, unsigned char *p, size_t n, uint64_t off)
 {
@@ -68,7 +71,6 @@ static void scan_byte(struct scan *s, unsigned char c)
 /* Scan (see bounce_orig.h). */
 int orig_scan(int fd, uint64_t limit, struct orig_info *o)
 {
-	static unsigned char buf[CHUNK];
 	struct scan s = { .clean = 1 };
 	int eof = 0;
 
@@ -102,7 +104,6 @@ int orig_scan(int fd, uint64_t limit, struct orig_info *o)
 /* Search (see bounce_orig.h); chunks overlap by the needle's length. */
 int orig_has(int fd, uint64_t len, const char *needle)
 {
-	static unsigned char buf[CHUNK];
 	size_t k = strlen(needle);
 	uint64_t off = 0;
 
@@ -197,7 +198,6 @@ static int fx_end(struct fixer *f)
 /* Copy (see bounce_orig.h). */
 int orig_copy(int fd, uint64_t len, int fix, const struct bounce_sink *s)
 {
-	static unsigned char buf[CHUNK];
 	struct fixer f = { .s = s };
 	uint64_t off = 0;
 
