@@ -327,8 +327,8 @@ def delivery_postern():
     try:
         held = submit_held(inst.starttls)
         newdir = os.path.join(inst.dir, "queue", "new")
-        if os.path.isdir(newdir) and len(os.listdir(newdir)) < D_MESSAGES:
-            raise RuntimeError("D: queue/new holds %d, not %d" % (
+        if len(os.listdir(newdir)) != D_MESSAGES:
+            raise RuntimeError("D: queue/new holds %d, not %d (delivery not off?)" % (
                 len(os.listdir(newdir)), D_MESSAGES))
         t0 = time.monotonic()
         inst.route_all("relay:127.0.0.1:%d" % sink.port)
