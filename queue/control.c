@@ -25,6 +25,8 @@
 #include "envelope.h"
 #include "log.h"
 #include "netstring.h"
+#include "sched.h"
+#include "sched_state.h"
 
 #define OUT_MAX 36000
 
@@ -114,22 +116,66 @@ static int load_env(struct admin *a, const char *id, struct envelope *e, int *fd
 	return 0;
 }
 
+static void log_admin(const char *what, const char *id);
+
+/* Read state/<id> for a message of nrcpt recipients: 1 read, 0 none,
+ * -1 unreadable. */
+static int load_state(struct admin *a, const char *id, size_t nrcpt, struct sstate *st)
+{
+	int fd, rc;
+
+	if (sstate_alloc(st, nrcpt) < 0)
+		return -1;
+	fd = openat(a->d->q.d[QD_STATE], id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		sstate_free(st);
+		return errno == ENOENT ? 0 : -1;
+	}
+	rc = sstate_read(fd, id, st) == 0 ? 1 : -1;
+	close(fd);
+	if (rc < 0)
+		sstate_free(st);
+	return rc;
+}
+
+/* " attempts=N next=T deferred=N" for list, or "" when no state. */
+static void state_summary(struct admin *a, const char *id, size_t nrcpt, char *out, size_t cap)
+{
+	struct sstate st;
+	size_t pending = 0;
+	int r = load_state(a, id, nrcpt, &st);
+
+	out[0] = '\0';
+	if (r < 0) {
+		snprintf(out, cap, " state=unreadable");
+		return;
+	}
+	if (r == 0)
+		return;
+	for (size_t i = 0; i < st.n; i++)
+		pending += st.r[i].st == RS_PENDING;
+	snprintf(out, cap, " attempts=%llu next=%llu deferred=%zu",
+	         (unsigned long long)st.attempts, (unsigned long long)st.next, pending);
+	sstate_free(&st);
+}
+
 /* One `list` line for id in dir where. */
 static void list_one(struct admin *a, enum qd where, const char *id)
 {
 	struct envelope e;
-	char user[1100], sender[2100];
+	char user[1100], sender[2100], state[128];
 	int fd;
 
 	if (load_env(a, id, &e, &fd) < 0) {
 		outf(a, "%s %s (envelope unreadable)", id, qdir_name(where));
 		return;
 	}
-	outf(a, "%s %s size=%llu time=%llu rcpts=%llu user=%s sender=<%s>", id,
+	state_summary(a, id, (size_t)e.nrcpt, state, sizeof state);
+	outf(a, "%s %s size=%llu time=%llu rcpts=%llu user=%s sender=<%s>%s", id,
 	     where == QD_HOLD ? "hold" : where == QD_CUR ? "active" : "queued",
 	     (unsigned long long)e.size_v, (unsigned long long)e.time_v,
 	     (unsigned long long)e.nrcpt, esc(&e.user, user, sizeof user),
-	     esc(&e.sender, sender, sizeof sender));
+	     esc(&e.sender, sender, sizeof sender), state);
 	envelope_free(&e);
 	close(fd);
 }
@@ -208,6 +254,50 @@ static void send_message(struct admin *a, int dirfd, const char *id)
 	close(fd);
 }
 
+/* The per-recipient delivery state of `show` (recipients in envelope
+ * order), if the message has a state file. */
+static void show_state(struct admin *a, const char *id, size_t nrcpt)
+{
+	static const char *const names[] = { ['p'] = "deferred", ['o'] = "delivered",
+		['f'] = "failed", ['b'] = "failed-report-owed" };
+	struct sstate st;
+	char text[2100];
+	int r = load_state(a, id, nrcpt, &st);
+
+	if (r < 0) {
+		outf(a, "delivery: state file unreadable (message held when next due)");
+		return;
+	}
+	if (r == 0)
+		return;
+	outf(a, "delivery: attempts=%llu next=%llu delay_notice=%s",
+	     (unsigned long long)st.attempts, (unsigned long long)st.next,
+	     st.delay_sent ? "sent" : "no");
+	for (size_t i = 0; i < st.n; i++) {
+		const struct srstate *x = &st.r[i];
+
+		log_escape(text, sizeof text, x->text, strlen(x->text));
+		outf(a, "recipient %zu: %s attempts=%llu last=%llu reply=%u %s %s", i + 1,
+		     names[(unsigned char)x->st], (unsigned long long)x->attempts,
+		     (unsigned long long)x->last, x->code, x->status, text);
+	}
+	sstate_free(&st);
+}
+
+/* `flush [id]`: make one or every waiting message due now. */
+static void do_flush(struct admin *a, const char *id)
+{
+	size_t n = a->d->sched ? sched_flush(a->d->sched, id) : 0;
+
+	if (id != NULL && n == 0) {
+		send_frame(a, "err", "not waiting (unknown, held or being delivered)", 46);
+		return;
+	}
+	log_admin("flush", id ? id : "all");
+	outf(a, "flushed %zu", n);
+	send_frame(a, "ok", NULL, 0);
+}
+
 /* `show id`: envelope, trusted header block, message. */
 static void do_show(struct admin *a, const char *id)
 {
@@ -224,6 +314,7 @@ static void do_show(struct admin *a, const char *id)
 	     esc(&e.sender, b2, sizeof b2), (unsigned long long)e.size_v,
 	     (unsigned long long)e.time_v, esc(&e.session, b3, sizeof b3));
 	envelope_rcpts(&e, show_rcpt, a);
+	show_state(a, id, (size_t)e.nrcpt);
 	outf(a, "%s", "");
 	send_frame(a, "out", e.header.p, e.header.n);
 	envelope_free(&e);
@@ -275,6 +366,8 @@ static void do_move(struct admin *a, const char *id, enum qd from, enum qd to,
 	}
 	(void)fsync(q->d[to]);
 	(void)fsync(q->d[from]);
+	if (to == QD_NEW && a->d->sched != NULL)
+		sched_add(a->d->sched, id);	/* released: the scheduler sees it */
 	log_admin(what, id);
 	send_frame(a, "ok", NULL, 0);
 }
@@ -295,6 +388,15 @@ static void serve(struct admin *a)
 		do_list(a);
 	else if (fr_is(&fr, "stats") == 1 && fr_end(&fr) == 0)
 		do_stats(a);
+	else if (fr_is(&fr, "flush") == 1) {
+		if (fr.off == fr.len)
+			do_flush(a, NULL);
+		else if (fr_str(&fr, id, sizeof id) == 0 && fr_end(&fr) == 0 &&
+		         qid_valid(id, strlen(id)))
+			do_flush(a, id);
+		else
+			send_frame(a, "err", "bad request", 11);
+	}
 	else if (fr.failed == 0 && fr.off < fr.len) {
 		int show = fr_is(&fr, "show") == 1, del = !show && fr_is(&fr, "delete") == 1,
 		    hold = !show && !del && fr_is(&fr, "hold") == 1,

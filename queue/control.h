@@ -6,8 +6,10 @@
  *
  *   client -> queued (one request per connection):
  *     `list` | `stats` | `show` id | `delete` id | `hold` id | `release` id
+ *     | `flush` [id]   make every waiting message (or id) due now
  *   queued -> client:
- *     `out` bytes     zero or more: text to print (list and stats lines,
+ *     `out` bytes     zero or more: text to print (list and stats lines
+ *                     with the delivery state when state/<id> exists,
  *                     the envelope and header block of show, escaped;
  *                     the raw message bytes of show, which the tool escapes)
  *     `ok` | `err` text    last frame

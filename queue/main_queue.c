@@ -2,7 +2,7 @@
  * main_queue.c — postern-queue, the queue admin tool (DESIGN §5):
  *
  *   postern-queue [-c DIR | -q QUEUE_DIR] list | stats | show ID |
- *                 delete ID | hold ID | release ID
+ *                 delete ID | hold ID | release ID | flush [ID]
  *
  * Run by root or the queue user on the command line.  It never reads
  * queue files itself: it asks postern-queued over QUEUE_DIR/control
@@ -11,6 +11,8 @@
  * /etc/postern).  Everything printed is escaped: bytes outside printable
  * ASCII (but newline and tab) become \xNN, a CR before LF is dropped, so
  * a hostile message cannot drive the operator's terminal.
+ * `flush` makes every waiting message (or ID) due now; the scheduler
+ * tries it at once.
  * Exit status: 0 ok, 1 the request was refused (`err`), 111 no daemon or
  * broken reply.
  */
@@ -131,7 +133,7 @@ static int replies(int fd)
 static int usage(void)
 {
 	fprintf(stderr, "usage: postern-queue [-c DIR | -q QUEUE_DIR] "
-	        "list | stats | show ID | delete ID | hold ID | release ID\n");
+	        "list | stats | show ID | delete ID | hold ID | release ID | flush [ID]\n");
 	return 1;
 }
 
@@ -154,9 +156,10 @@ int main(int argc, char *argv[])
 	cmd = argv[i++];
 	needs_id = strcmp(cmd, "show") == 0 || strcmp(cmd, "delete") == 0 ||
 	           strcmp(cmd, "hold") == 0 || strcmp(cmd, "release") == 0;
-	if (!needs_id && strcmp(cmd, "list") != 0 && strcmp(cmd, "stats") != 0)
+	if (!needs_id && strcmp(cmd, "list") != 0 && strcmp(cmd, "stats") != 0 &&
+	    strcmp(cmd, "flush") != 0)
 		return usage();
-	if (needs_id) {
+	if (needs_id || (strcmp(cmd, "flush") == 0 && i < argc)) {
 		if (i >= argc)
 			return usage();
 		id = argv[i++];

@@ -1,0 +1,335 @@
+"""The scheduler in postern-queued (notes/sched.md §1, §3, §5), with
+queued alone (queue_harness): this test plays the master (it hands
+queued `worker` frames with one end of a socketpair) and the delivery
+workers (it reads `job` frames with the message descriptor and answers
+`rcpt`/`done`, grammar deliver/job.h).  Root only (chroot, uid drop)."""
+import fcntl
+import os
+import re
+import socket
+import stat
+import subprocess
+import time
+
+import pytest
+
+import queue_harness as h
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+LOGIN = "alice@example.org"
+MSG = b"From: alice@example.org\r\nSubject: sched\r\n\r\nHello.\r\n"
+
+
+@pytest.fixture
+def qdir(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    q = tmp_path / "queue"
+    uid, gid = h.queue_ids()
+    h.make_queue_dir(str(q), uid, gid)
+    return q
+
+
+def routes(qd, tmp_path, records):
+    path = str(tmp_path / "routes.cdb")
+    h.build_cdb(path, [(k.encode(), v.encode()) for k, v in records])
+    qd.table("routes", path)
+    qd.wait_log(r"event=table table=routes")
+
+
+def files(q, sub):
+    return sorted(os.listdir(os.path.join(str(q), sub)))
+
+
+def wait_for(cond, timeout=15, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Worker:
+    """The test's end of one worker channel."""
+
+    def __init__(self, qd, kind="smtp", route=""):
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        socket.send_fds(qd.ctl, [h.frame("worker", kind, route)], [b.fileno()])
+        b.close()
+        self.sock = a
+
+    def job(self, timeout=15):
+        self.sock.settimeout(timeout)
+        msg, fds, _flags, _addr = socket.recv_fds(self.sock, 70000, 4)
+        assert len(fds) == 1, (msg, fds)
+        f = h.parse_frame(msg)
+        assert f[0] == b"job", f
+        n = int(f[9])
+        assert len(f) == 10 + 3 * n
+        fd = fds[0]
+        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        data = os.pread(fd, 1 << 20, 0)
+        os.close(fd)
+        return {"id": int(f[1]), "route": f[2], "domain": f[3], "helo": f[4],
+                "sender": f[5], "header": f[8],
+                "rcpts": [f[10 + 3 * i] for i in range(n)], "data": data}
+
+    def no_job(self, wait=2.0):
+        self.sock.settimeout(wait)
+        try:
+            pkt = self.sock.recv(70000)
+        except socket.timeout:
+            return True
+        raise AssertionError("unexpected frame %r" % pkt[:200])
+
+    def answer(self, job, cls, code=250, status="2.0.0", text="ok", done=True):
+        for i in range(len(job["rcpts"])):
+            self.sock.send(h.frame("rcpt", job["id"], i, cls, code, status, text))
+        if done:
+            self.sock.send(h.frame("done", job["id"]))
+
+    def close(self):
+        self.sock.close()
+
+
+def submit(qd, rcpts, sender=LOGIN):
+    r = qd.session().submit(LOGIN, sender, rcpts, MSG)
+    assert r[-1][0] == 250, r
+    return r[-1][1].rsplit(" ", 1)[1]
+
+
+def gone(q, qid):
+    return all(qid not in files(q, d) for d in ("new", "cur", "env", "state"))
+
+
+def test_no_routes_table_nothing_leaves_new(qdir):
+    with h.Queued(qdir, ["-R", "1"]) as qd:
+        w = Worker(qd)
+        qid = submit(qd, ["bob@example.net"])
+        assert w.no_job(2.5)
+        assert files(qdir, "new") == [qid] and files(qdir, "cur") == []
+
+
+def test_pickup_grouping_ok_and_removal_order(qdir, tmp_path):
+    trace = str(tmp_path / "trace")
+    wrapper = tmp_path / "queued-strace"
+    wrapper.write_text("#!/bin/sh\nexec strace -f -o %s -e trace=unlinkat,renameat,fsync %s \"$@\"\n"
+                       % (trace, h.prog("postern-queued")))
+    wrapper.chmod(0o755)
+    with h.Queued(qdir, ["-O", "out.test.example"], binary=str(wrapper)) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("example.net", "mx"), ("*", "mx")])
+        qid = submit(qd, ["bob@example.net", "carol@Example.NET", "dave@other.org"])
+        jobs = [w.job()]
+        # new/ -> cur/ while the job is out
+        assert files(qdir, "new") == [] and files(qdir, "cur") == [qid]
+        w.answer(jobs[0], "ok")
+        jobs.append(w.job())
+        w.answer(jobs[1], "ok")
+        by_domain = {j["domain"]: j for j in jobs}
+        assert sorted(by_domain) == [b"example.net", b"other.org"]
+        assert by_domain[b"example.net"]["rcpts"] == [b"bob@example.net", b"carol@Example.NET"]
+        assert by_domain[b"other.org"]["rcpts"] == [b"dave@other.org"]
+        for j in jobs:
+            assert j["route"] == b"mx" and j["helo"] == b"out.test.example"
+            assert j["sender"] == LOGIN.encode() and j["data"] == MSG
+            assert j["header"].startswith(b"Received: ")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+        for r in ("bob@example.net", "carol@Example.NET", "dave@other.org"):
+            qd.wait_log(r"event=delivered id=%s rcpt=%s code=250 status=2.0.0 delay=\d+ text=ok"
+                        % (qid, re.escape(r)))
+    # The message first (the commit point of "done"), then env/ and state/.
+    lines = open(trace).read().splitlines()
+    unl = [l for l in lines if "unlinkat(" in l and qid in l]
+    assert len(unl) >= 2, lines
+    assert "unlinkat(" in unl[0] and "= 0" in unl[0]
+    idx_cur = next(i for i, l in enumerate(lines) if "unlinkat(" in l and qid in l)
+    idx_fsync = next(i for i, l in enumerate(lines) if i > idx_cur and "fsync(" in l)
+    idx_env = next(i for i, l in enumerate(lines) if i > idx_cur and "unlinkat(" in l and qid in l)
+    assert idx_cur < idx_fsync < idx_env, lines
+
+
+def test_temp_writes_state_and_retries_after_backoff(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1", "-X", "2"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net", "carol@example.com"])
+        jobs = [w.job(), w.job() if False else None]
+        j1 = jobs[0]
+        # one recipient ok, the other deferred: a partial attempt
+        w.sock.send(h.frame("rcpt", j1["id"], 0, "ok", 250, "2.0.0", "fine"))
+        w.sock.send(h.frame("done", j1["id"]))
+        j2 = w.job()
+        w.answer(j2, "temp", 451, "4.7.1", "greylisted")
+        wait_for(lambda: files(qdir, "state") == [qid], what="state file")
+        qd.wait_log(r"event=deferred id=%s rcpt=carol@example.com code=451 status=4.7.1" % qid)
+        rc, out, err = h.admin(qdir, "list")
+        assert rc == 0 and re.search(r"%s active .* attempts=1 .*deferred=1" % qid, out), out
+        rc, out, err = h.admin(qdir, "show", qid)
+        assert "recipient 1: delivered" in out and "recipient 2: deferred" in out, out
+        assert "451 4.7.1 greylisted" in out
+        t0 = time.monotonic()
+        j3 = w.job(timeout=15)        # the retry, after -R 1 second
+        assert time.monotonic() - t0 >= 0.3
+        assert j3["rcpts"] == [b"carol@example.com"]
+        w.answer(j3, "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+
+
+def test_flush_makes_it_due_now(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "600"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net"])
+        w.answer(w.job(), "temp", 421, "4.4.2", "try later")
+        wait_for(lambda: files(qdir, "state") == [qid], what="state file")
+        assert w.no_job(2.0)
+        rc, out, err = h.admin(qdir, "flush", qid)
+        assert rc == 0 and "flushed 1" in out, (out, err)
+        j = w.job(timeout=10)
+        w.answer(j, "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+        rc, out, err = h.admin(qdir, "flush", "a" * 20)
+        assert rc == 1
+
+
+def test_perm_makes_a_bounce(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["nobody@example.net"])
+        w.answer(w.job(), "perm", 550, "5.1.1", "no such user")
+        qd.wait_log(r"event=bounced id=%s rcpt=nobody@example.net code=550 status=5.1.1" % qid)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if any("event=bounce-failed" in l for l in qd.lines):
+                pytest.skip("bounce_queue (H3's queue/bounce.c) does not commit reports yet")
+            if any("event=bounce id=" in l for l in qd.lines):
+                break
+            time.sleep(0.05)
+        # The report goes out as a message from <> to the sender.
+        j = w.job()
+        assert j["sender"] == b"" and j["rcpts"] == [LOGIN.encode()]
+        assert b"5.1.1" in j["data"]
+        wait_for(lambda: gone(qdir, qid), what="removal of the original")
+        # A report about a report is never made.
+        w.answer(j, "perm", 550, "5.1.1", "no such user")
+        qd.wait_log(r"event=bounce-dropped .*reason=null-sender")
+        wait_for(lambda: files(qdir, "cur") == [] and files(qdir, "new") == [],
+                 what="bounce removed")
+
+
+def test_worker_eof_mid_job_is_retried(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1"]) as qd:
+        a = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net", "carol@example.net"])
+        j = a.job()
+        a.sock.send(h.frame("rcpt", j["id"], 1, "ok", 250, "2.0.0", "ok"))
+        a.close()
+        qd.wait_log(r"event=deferred id=%s rcpt=bob@example.net code=451 status=4.4.0" % qid)
+        b = Worker(qd)
+        j2 = b.job()
+        assert j2["rcpts"] == [b"bob@example.net"]
+        b.answer(j2, "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+
+
+GARBAGE = {
+    "not-a-netstring": lambda jid: b"junk",
+    "other-job": lambda jid: h.frame("rcpt", jid + 1, 0, "ok", 250, "2.0.0", "x"),
+    "bad-class": lambda jid: h.frame("rcpt", jid, 0, "maybe", 250, "2.0.0", "x"),
+    "control-byte": lambda jid: h.frame("rcpt", jid, 0, "ok", 250, "2.0.0", "bad\x01text"),
+    "bad-status": lambda jid: h.frame("rcpt", jid, 0, "ok", 250, "2.0", "x"),
+    "index-past-end": lambda jid: h.frame("rcpt", jid, 1, "ok", 250, "2.0.0", "x"),
+    "unknown-verb": lambda jid: h.frame("hello", jid),
+}
+
+
+@pytest.mark.parametrize("garbage", sorted(GARBAGE))
+def test_garbage_from_a_worker_closes_only_that_worker(qdir, tmp_path, garbage):
+    with h.Queued(qdir, ["-R", "1"]) as qd:
+        a = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net"])
+        j = a.job()
+        b = Worker(qd)
+        a.sock.send(GARBAGE[garbage](j["id"]))
+        a.sock.settimeout(10)
+        assert a.sock.recv(100) == b""      # queued closed a
+        qd.wait_log(r"event=worker-closed .*reason=(malformed|bad-frame)")
+        j2 = b.job()                        # retried on b
+        b.answer(j2, "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+        assert qd.proc.poll() is None
+
+
+def test_maildir_route_goes_to_its_worker(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1"]) as qd:
+        smtp = Worker(qd)
+        md = Worker(qd, "maildir", "maildir:/var/mail/x")
+        routes(qd, tmp_path, [("local.test", "maildir:/var/mail/x"), ("*", "relay:smart.test:587 tls=required")])
+        qid = submit(qd, ["u@local.test", "v@remote.test"])
+        jm = md.job()
+        assert jm["route"] == b"maildir" and jm["rcpts"] == [b"u@local.test"]
+        js = smtp.job()
+        assert js["route"] == b"relay:smart.test:587 tls=required" and js["rcpts"] == [b"v@remote.test"]
+        md.answer(jm, "ok")
+        smtp.answer(js, "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+
+
+def test_no_route_defers_and_expiry_bounces_with_447(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1", "-L", "3"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("example.net", "mx")])
+        qid = submit(qd, ["bob@nowhere.test"])
+        qd.wait_log(r"event=deferred id=%s rcpt=bob@nowhere.test code=451 status=4.3.5" % qid)
+        qd.wait_log(r"event=expired id=%s rcpt=bob@nowhere.test code=451 status=4.4.7" % qid,
+                    timeout=20)
+
+
+def test_concurrency_limits(qdir, tmp_path):
+    with h.Queued(qdir, ["-W", "3", "-P", "1"]) as qd:
+        ws = [Worker(qd) for _ in range(4)]
+        routes(qd, tmp_path, [("*", "mx")])
+        ids = [submit(qd, ["r%d@same.test" % i]) for i in range(3)]
+        ids.append(submit(qd, ["x@other.test"]))
+        got = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(got) < 2:
+            for w in ws:
+                w.sock.settimeout(0.1)
+                try:
+                    msg, fds, _f, _a = socket.recv_fds(w.sock, 70000, 4)
+                except socket.timeout:
+                    continue
+                for fd in fds:
+                    os.close(fd)
+                got.append((w, h.parse_frame(msg)))
+        # one job for same.test (-P 1) and one for other.test
+        assert sorted(f[3] for _, f in got) == [b"other.test", b"same.test"]
+        for w in ws:
+            assert w.no_job(1.0)
+
+
+def test_index_scan_of_100k_messages_is_fast(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    q = tmp_path / "queue"
+    uid, gid = h.queue_ids()
+    h.make_queue_dir(str(q), uid, gid)
+    import secrets
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    t0 = time.monotonic()
+    for i in range(100000):
+        qid = "".join(secrets.choice(alphabet) for _ in range(20))
+        for sub in ("new", "env"):
+            os.close(os.open(os.path.join(str(q), sub, qid), os.O_CREAT | os.O_WRONLY, 0o600))
+    made = time.monotonic() - t0
+    with h.Queued(q) as qd:
+        line = qd.wait_log(r"event=indexed messages=\d+ ms=\d+", timeout=60)
+        n, ms = map(int, re.search(r"messages=(\d+) ms=(\d+)", line).groups())
+        print("\nindex scan: %d messages in %d ms (files made in %.1f s)" % (n, ms, made))
+        assert n == 100000
+        assert ms < 10000
