@@ -315,21 +315,31 @@ def test_concurrency_limits(qdir, tmp_path):
 
 
 def test_index_scan_of_100k_messages_is_fast(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    q = tmp_path / "queue"
-    uid, gid = h.queue_ids()
-    h.make_queue_dir(str(q), uid, gid)
-    import secrets
-    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
-    t0 = time.monotonic()
-    for i in range(100000):
-        qid = "".join(secrets.choice(alphabet) for _ in range(20))
-        for sub in ("new", "env"):
-            os.close(os.open(os.path.join(str(q), sub, qid), os.O_CREAT | os.O_WRONLY, 0o600))
-    made = time.monotonic() - t0
-    with h.Queued(q) as qd:
-        line = qd.wait_log(r"event=indexed messages=\d+ ms=\d+", timeout=60)
-        n, ms = map(int, re.search(r"messages=(\d+) ms=(\d+)", line).groups())
-        print("\nindex scan: %d messages in %d ms (files made in %.1f s)" % (n, ms, made))
-        assert n == 100000
-        assert ms < 10000
+    """DESIGN §5: start fast with 100 000 queued messages.  The files are
+    empty (the scan reads no envelope; recovery only checks env/<id>
+    exists), on a tmpfs when there is one so making them is quick."""
+    import base64
+    import shutil
+    import tempfile
+    base = tempfile.mkdtemp(dir="/dev/shm") if os.path.isdir("/dev/shm") else str(tmp_path)
+    try:
+        os.chmod(base, 0o755)
+        q = os.path.join(base, "queue")
+        uid, gid = h.queue_ids()
+        h.make_queue_dir(q, uid, gid)
+        new, env = os.path.join(q, "new"), os.path.join(q, "env")
+        t0 = time.monotonic()
+        raw = os.urandom(13 * 100000)
+        for i in range(100000):
+            qid = base64.b32encode(raw[13 * i:13 * i + 13]).decode().lower()[:20]
+            os.close(os.open(os.path.join(new, qid), os.O_CREAT | os.O_WRONLY, 0o600))
+            os.close(os.open(os.path.join(env, qid), os.O_CREAT | os.O_WRONLY, 0o600))
+        made = time.monotonic() - t0
+        with h.Queued(q) as qd:
+            line = qd.wait_log(r"event=indexed messages=\d+ ms=\d+", timeout=120)
+            n, ms = map(int, re.search(r"messages=(\d+) ms=(\d+)", line).groups())
+            print("\nindex scan: %d messages in %d ms (files made in %.1f s)" % (n, ms, made))
+            assert n == 100000
+            assert ms < 10000
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
