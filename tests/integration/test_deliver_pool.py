@@ -25,8 +25,9 @@ import time
 import pytest
 
 from conftest import BIN, BUILD, free_port, prog
-from delivery_e2e_harness import MaildirUser, proc_children, wait_until
-from master_harness import Master, proc_status, write_conf
+import delivery_e2e_harness
+from delivery_e2e_harness import MaildirUser, proc_children
+from master_harness import Master, proc_status, run_check, write_conf
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -40,6 +41,17 @@ def write_routes(confdir, lines):
     p = subprocess.run([prog("postern-table"), "build", src], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=20)
     assert p.returncode == 0, p.stdout.decode()
+
+
+_master = None
+
+
+def wait_until(pred, timeout, what):
+    """delivery_e2e_harness.wait_until, with the master's log on failure."""
+    try:
+        return delivery_e2e_harness.wait_until(pred, timeout, what)
+    except AssertionError as e:
+        raise AssertionError("%s; log:\n%s" % (e, _master.log() if _master else "")) from None
 
 
 def workers(m, comm):
@@ -66,7 +78,9 @@ def start(tmp_path, setup_dir, routes, extra=(), libexec=None):
     write_conf(conf, setup_dir, free_port(), extra=POOL_CONF + list(extra), libexec=libexec)
     if routes is not None:
         write_routes(conf, routes)
-    return Master(conf), conf     # started by its `with`
+    global _master
+    _master = Master(conf)
+    return _master, conf          # started by its `with`
 
 
 def test_workers_sandboxed_and_maildir_owner(tmp_path, setup_dir):
@@ -193,3 +207,37 @@ def test_probe_deliver_is_a_sandbox_violation(tmp_path, setup_dir):
             assert m.proc.poll() is None
     finally:
         shutil.rmtree(libexec, True)
+
+
+@pytest.mark.parametrize("line,reason", [
+    ("deliver_workers = 65", "out of range|range|between"),
+    ("deliver_batch = 0", "out of range|range|between"),
+    ("maildir_uid_min = 0", "out of range|range|between"),
+    ("dns_resolver = 127.0.0.1", "IPv4:PORT"),
+    ("dns_resolver = [::1]:53", "IPv4:PORT"),
+    ("outbound_bind = mail.example.org", "IPv4 or IPv6"),
+    ("helo_name = bad_name", "host name"),
+    ("deliver_mx_port = 70000", "out of range|range|between"),
+    ("queue_retry_min = 2d", "must not exceed"),
+    ("queue_lifetime = 0", "out of range|range|between"),
+])
+def test_bad_delivery_keys_refused_with_file_line(tmp_path, setup_dir, line, reason):
+    conf = write_conf(tmp_path, setup_dir, free_port(), extra=[line])
+    rc, err = run_check(tmp_path, "-t")
+    assert rc == 1, err
+    n = len(open(conf).read().splitlines())
+    if "must not exceed" in reason:
+        assert conf in err and re.search(reason, err), err
+    else:
+        assert "%s:%d:" % (conf, n) in err and re.search(reason, err), err
+
+
+def test_delivery_keys_accepted(tmp_path, setup_dir):
+    write_conf(tmp_path, setup_dir, free_port(), extra=[
+        "deliver_workers = 0", "deliver_batch = 5", "helo_name = out.example.org",
+        "outbound_bind = ::1", "dns_resolver = 127.0.0.1:5353", "tls_ca_file = none",
+        "maildir_uid_min = 2000", "deliver_mx_port = 2525", "queue_retry_min = 1s",
+        "queue_retry_max = 2s", "queue_lifetime = 3s", "queue_delay_notice = 0",
+        "deliver_concurrency = 3", "deliver_destination_concurrency = 1"])
+    rc, err = run_check(tmp_path, "-t")
+    assert rc == 0, err
