@@ -18,6 +18,9 @@
 
 #define GBUF_MAX (16u * 1024u * 1024u)	/* generated parts, all recipients */
 #define BOUNDARY_TRIES 8
+/* A recipient as a report address, with its NUL: with a 253-octet host
+ * name and the text around it, its text-part line stays under 998. */
+#define ADDR_FIELD_CAP 700
 
 /* A growing buffer for the generated parts. */
 struct gbuf {
@@ -112,7 +115,7 @@ static void gb_date(struct gbuf *g, const char *name, uint64_t t)
 /* The human-readable part's body (RFC 6522 §3: first part). */
 static void text_part(struct gbuf *g, const struct bounce_job *j)
 {
-	char addr[1024], text[DSN_TEXT_MAX + 1], d[DSN_DATE_MAX], num[16];
+	char addr[ADDR_FIELD_CAP], text[DSN_TEXT_MAX + 1], d[DSN_DATE_MAX], num[16];
 
 	gb_s(g, "This is the mail system at host ");
 	gb_s(g, j->hostname);
@@ -185,7 +188,7 @@ static void ds_rcpt(struct gbuf *g, const struct bounce_job *j, const struct dsn
 	gb_s(g, "\r\n");
 	if (o[0] != '\0' && dsn_orcpt(v, sizeof v, o, strnlen(o, ENV_XTEXT_MAX)) > 0)
 		gb_field(g, "Original-Recipient", v);
-	rcpt_addr(v, sizeof v, r->addr);
+	rcpt_addr(v, ADDR_FIELD_CAP, r->addr);
 	gb_field(g, "Final-Recipient", v);
 	gb_field(g, "Action", j->a == DSN_FAILED ? "failed" :
 	                      j->a == DSN_DELAYED ? "delayed" : "delivered");

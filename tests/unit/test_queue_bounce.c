@@ -529,6 +529,30 @@ static void test_utf8(void **state)
 	assert_string_equal(out, "utf-8;a\\x{FFFD}@b");
 }
 
+static void test_long_address_line(void **state)
+{
+	struct orig o = { .sender = "alice@example.org", .rcpt = "bad@dest.test", .msg = plain_msg };
+	struct dsn_rcpt r = rcpt550;
+	char id[RANDID_LEN + 1], addr[ENV_ADDR_MAX + 1], host[254], *p;
+	size_t n;
+
+	(void)state;
+	/* 8-bit bytes grow eightfold as \x{FFFD}: 122 of them make a 984-octet
+	 * report address, which a field name would push over 998; and a
+	 * 253-octet host name in the same text-part line. */
+	memset(addr, 0xff, 124);
+	memcpy(addr, "a@", 2);
+	addr[124] = '\0';
+	memset(host, 'h', sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	r.addr = addr;
+	r.remote = host;
+	p = report(&o, DSN_FAILED, &r, 1, id, &n);
+	assert_wire_safe(p, n);
+	assert_non_null(strstr(p, "\r\nFinal-Recipient: rfc822;a@???"));
+	free(p);
+}
+
 static void test_text_helpers(void **state)
 {
 	char out[64];
@@ -678,6 +702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delayed_and_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_sender_sends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_address_line, setup, teardown),
 	};
 
 	if (out != NULL)
