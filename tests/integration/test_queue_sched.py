@@ -343,3 +343,61 @@ def test_index_scan_of_100k_messages_is_fast(tmp_path):
             assert ms < 10000
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_delay_notice_once(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1", "-X", "1", "-D", "1"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["slow@example.net"])
+        reports = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            j = w.job()
+            if j["sender"] == b"":
+                reports.append(j)
+                w.answer(j, "ok")
+                continue
+            if sum("action=delayed" in l for l in qd.lines) >= 1 and len(reports) >= 1:
+                w.answer(j, "ok")
+                break
+            w.answer(j, "temp", 451, "4.4.1", "no answer")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+        assert sum("event=bounce " in l and "action=delayed" in l for l in qd.lines) == 1, qd.log()
+        assert len(reports) == 1 and reports[0]["rcpts"] == [LOGIN.encode()]
+        assert b"delayed" in reports[0]["data"].lower()
+
+
+def test_restart_keeps_backoff_and_bad_state_is_held(qdir, tmp_path):
+    qd = h.Queued(qdir, ["-R", "600"])
+    qd.start()
+    try:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net"])
+        w.answer(w.job(), "temp", 451, "4.4.1", "later")
+        wait_for(lambda: files(qdir, "state") == [qid], what="state file")
+        assert qd.stop() == 0
+    finally:
+        qd.kill()
+    with h.Queued(qdir, ["-R", "600"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qd.wait_log(r"event=indexed messages=1 ")
+        assert w.no_job(2.5)                 # still waiting out its backoff
+        rc, out, err = h.admin(qdir, "flush")
+        assert rc == 0 and "flushed 1" in out, (out, err)
+        j = w.job()
+        w.answer(j, "temp", 451, "4.4.1", "later")
+        wait_for(lambda: files(qdir, "state") == [qid], what="state file")
+        rc, out, err = h.admin(qdir, "show", qid)
+        assert "delivery: attempts=2 " in out, out
+    # A state file that does not parse: the message is held, never guessed.
+    with open(os.path.join(str(qdir), "state", qid), "r+b") as f:
+        f.write(b"\xff" * 64)
+    with h.Queued(qdir, ["-R", "600"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qd.wait_log(r"event=held id=%s reason=state-invalid" % qid)
+        assert files(qdir, "hold") == [qid] and files(qdir, "cur") == []
+        assert w.no_job(1.0)
