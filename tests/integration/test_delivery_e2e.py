@@ -30,11 +30,7 @@ import deliver_harness as dh
 import delivery_e2e_harness as h
 from conftest import free_port, public_bin
 
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-              # TEMPORARY, removed as the pieces land (reported to the lead):
-              # the master's worker pool and config keys (H1), the scheduler
-              # (H2) and bounces (H3) are being built in this session.
-              pytest.mark.xfail(strict=False, reason="issue 6 wiring (H1/H2/H3) not landed yet")]
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 needs_dnsmasq = pytest.mark.skipif(not h.have_dnsmasq(),
                                    reason="dnsmasq-base not installed (build-aux/deps.sh)")
@@ -383,13 +379,18 @@ def test_hostile_mx_affects_only_its_worker_and_is_sanitized(tmp_path):
             assert inst.pids("postern-queued") == queued
             assert "event=daemon-exit role=queued" not in inst.log()
             assert h.reports_in(back, b"tok-flood") == [] and h.reports_in(back, b"tok-long") == []
-            assert inst.queue()["env"] == sorted([qflood, qlong])
+            # The report itself leaves the queue once queued has its result.
+            h.wait_until(lambda: inst.queue()["env"] == sorted([qflood, qlong]), 20,
+                         "only the two deferred messages left")
             inst.assert_no_violation()
 
 
 # ---------------------------------------------------------------- make run
 
 
+# TEMPORARY (reported to the lead): postern-setup does not write a routes
+# table and an outbox maildir for a local instance yet (H1's part).
+@pytest.mark.xfail(strict=False, reason="postern-setup's local outbox route not landed yet")
 def test_local_instance_from_setup_delivers_to_outbox(tmp_path):
     """What `make run` does: postern-setup DIR, then postern -c DIR with
     nothing edited; a message to any address lands in the outbox maildir
