@@ -24,6 +24,10 @@
  *   `session` id ip port listener mode + 1 fd: the daemon's end of that
  *                                      session's SOCK_SEQPACKET channel
  *   `tls` id version cipher            (TLS issue) facts from tlsd
+ *   `worker` kind route + 1 fd         (queued only; workers.h) queued's end
+ *                                      of a delivery worker's job channel;
+ *                                      kind "smtp" (route "") or "maildir"
+ *                                      (route = the routes.cdb value)
  *  daemon -> master
  *   `ready`                            after sandbox_enter, once
  * Anything else from a daemon (another verb, a second `ready`, a
