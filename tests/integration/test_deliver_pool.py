@@ -241,3 +241,24 @@ def test_delivery_keys_accepted(tmp_path, setup_dir):
         "deliver_concurrency = 3", "deliver_destination_concurrency = 1"])
     rc, err = run_check(tmp_path, "-t")
     assert rc == 0, err
+
+
+def test_queued_restart_gets_fresh_workers(tmp_path, setup_dir):
+    m, _ = start(tmp_path, setup_dir, ["* mx"])
+    with m:
+        m.wait_for(r"event=daemon-ready role=queued", timeout=20)
+        old = wait_until(lambda: len(workers(m, "postern-deliver")) == 2 and
+                         workers(m, "postern-deliver"), 20, "two postern-deliver")
+        queued = proc_children(m.proc.pid, "postern-queued")
+        assert len(queued) == 1
+        mark = m.mark()
+        os.kill(queued[0], signal.SIGKILL)
+        # The old instance's workers go; fresh ones are bound to the new one.
+        for pid in old:
+            m.wait_for(r"event=worker-exit role=deliver pid=%d " % pid, start=mark, timeout=10)
+        m.wait_for(r"event=daemon-ready role=queued", start=mark, timeout=20)
+        m.wait_for(r"event=worker-start role=deliver", start=mark, timeout=10)
+        new = wait_until(lambda: len(workers(m, "postern-deliver")) == 2 and
+                         workers(m, "postern-deliver"), 20, "two fresh postern-deliver")
+        assert not set(new) & set(old)
+        m.wait_for(r"role=queued .*event=worker kind=smtp", start=mark, timeout=10)
