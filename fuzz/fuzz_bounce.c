@@ -90,9 +90,10 @@ static void check_report(const struct mem *m, int utf8)
 		if (m->p[i] >= 0x80)
 			check(utf8 && m->len - start > 5 && memcmp(m->p + start, "To: <", 5) == 0);
 	}
-	b = memmem(m->p, m->len, "boundary=\"", 10);
+	/* The parameter on its own folded line (a To: may say boundary=" too). */
+	b = memmem(m->p, m->len, "\r\n\tboundary=\"", 14);
 	check(b != NULL);
-	b += 10;
+	b += 14;
 	bl = (size_t)((const unsigned char *)memchr(b, '"', 64) - b);
 	check(bl > 0 && bl < sizeof boundary);
 	memcpy(boundary, b, bl);
