@@ -72,6 +72,7 @@ static size_t count(const unsigned char *p, size_t n, const char *needle)
 /* The composer's promises about the report m. */
 static void check_report(const struct mem *m, int utf8)
 {
+	static const char param[] = "\r\n\tboundary=\"";
 	size_t start = 0;
 	const unsigned char *b;
 	char boundary[80], delim[84];
@@ -91,9 +92,9 @@ static void check_report(const struct mem *m, int utf8)
 			check(utf8 && m->len - start > 5 && memcmp(m->p + start, "To: <", 5) == 0);
 	}
 	/* The parameter on its own folded line (a To: may say boundary=" too). */
-	b = memmem(m->p, m->len, "\r\n\tboundary=\"", 14);
+	b = memmem(m->p, m->len, param, sizeof param - 1);
 	check(b != NULL);
-	b += 14;
+	b += sizeof param - 1;
 	bl = (size_t)((const unsigned char *)memchr(b, '"', 64) - b);
 	check(bl > 0 && bl < sizeof boundary);
 	memcpy(boundary, b, bl);
