@@ -140,6 +140,10 @@ int sched_run(struct sched *s)
 		return 1000;
 	if (!s->ever_worker && now < s->started + SCHED_GRACE_S)
 		return 1000;
+	for (size_t i = 0; i < s->nw; i++)
+		if (s->w[i].fd >= 0 && s->w[i].job != NULL &&
+		    now - s->w[i].job->sent > SCHED_JOB_DEADLINE_S)
+			sw_close(s, &s->w[i], "job-timeout");
 	for (int i = 0; i < SCHED_TAKE_BURST && s->nactive < max_active; i++) {
 		e = six_top(&s->ix);
 		if (e == NULL || e->due > now)

@@ -19,6 +19,10 @@
 /* Seconds after start during which nothing is taken while no worker has
  * arrived yet: the master sends its `worker` frames right after `ready`. */
 #define SCHED_GRACE_S 10
+/* A job unanswered this long closes its worker (its recipients are then
+ * retried): the worker's own timeouts end every SMTP dialogue well before,
+ * so this only catches a stuck worker. */
+#define SCHED_JOB_DEADLINE_S 3600
 /* Messages taken per sched_run call (bounds one poll round's work). */
 #define SCHED_TAKE_BURST 64
 
@@ -46,6 +50,7 @@ struct sgroup {
 	size_t n;
 	enum sgroup_state state;
 	uint64_t job_id;
+	int64_t sent;		/* when the job went out (SCHED_JOB_DEADLINE_S) */
 	struct sworker *w;
 	size_t answered;
 };

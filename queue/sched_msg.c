@@ -45,7 +45,7 @@ static void msg_free(struct smsg *m)
 		close(m->envfd);
 	if (m->msgfd >= 0)
 		close(m->msgfd);
-	for (size_t i = 0; i < m->ng; i++)
+	for (size_t i = 0; m->g != NULL && i < m->ng; i++)
 		free(m->g[i].idx);
 	free(m->g);
 	free(m->re);
@@ -536,10 +536,20 @@ static int try_group(struct sched *s, struct smsg *m, struct sgroup *g)
 	if (w == NULL)
 		return 0;
 	g->job_id = ++s->next_job;
-	if (sw_send_job(s, w, m, g) < 0) {
+	switch (sw_send_job(s, w, m, g)) {
+	case 0:
+		break;
+	case -2: {
+		size_t left = m->groups_left;
+
+		smsg_group_end(s, m, g, "job frame too large");
+		return left == 1;
+	}
+	default:
 		sw_close(s, w, "send-failed");
 		return 0;
 	}
+	g->sent = (int64_t)time(NULL);
 	g->state = SG_INFLIGHT;
 	g->w = w;
 	w->job = g;

@@ -34,8 +34,9 @@ static void fw_field(struct frame_writer *w, const struct env_field *f)
 	fw_bytes(w, f->p, f->n);
 }
 
-/* Send group g of m to w as one `job` frame with the message fd.  0, or
- * -1 (the frame did not fit, or the channel failed). */
+/* Send group g of m to w as one `job` frame with the message fd.  0; -1
+ * the channel failed; -2 the frame did not fit (grouping keeps jobs under
+ * FRAME_MAX, so never expected). */
 int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgroup *g)
 {
 	static unsigned char buf[FRAME_MAX];
@@ -63,7 +64,7 @@ int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgrou
 	}
 	f = fw_finish(&fw, &n);
 	if (f == NULL)
-		return -1;
+		return -2;
 	return fdpass_send(w->fd, f, n, &m->msgfd, 1);
 }
 

@@ -405,13 +405,14 @@ static void round_once(struct server *sv)
 	for (size_t i = 0; i < sv->n; i++)
 		sv->pfd[nfd++] = (struct pollfd){ .fd = sv->s[i].fd,
 		                                   .events = sv->s[i].out_len ? POLLOUT : POLLIN };
-	nw = sv->d->sched ? sched_pollfds(sv->d->sched, sv->pfd + nfd, SCHED_WORKERS_MAX) : 0;
+	/* sched_run first: it may close a worker, which pollfds then leaves out. */
 	if (sv->d->sched != NULL) {
 		int st = sched_run(sv->d->sched);
 
 		if (st < timeout)
 			timeout = st;
 	}
+	nw = sv->d->sched ? sched_pollfds(sv->d->sched, sv->pfd + nfd, SCHED_WORKERS_MAX) : 0;
 	if (poll(sv->pfd, nfd + nw, timeout) <= 0)
 		return;
 	if (nw > 0)
