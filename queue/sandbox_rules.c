@@ -8,6 +8,12 @@
  * bind, execve, fork or clone: the admin socket is bound before the
  * sandbox, and sessions arrive as descriptors from the master.
  * sandbox_enter() adds the common rules (write, exit_group).
+ * The scheduler (sched*.c) needs no call of its own: it reuses openat
+ * (O_RDONLY cur/<id>, env/<id>, state/<id>; tmp/<id>.st), renameat
+ * (new/ -> cur/, tmp/<id>.st -> state/, cur/ -> hold/), unlinkat,
+ * fsync/fdatasync, sendmsg (a job frame with the message descriptor),
+ * recvfrom (results), fcntl (O_NONBLOCK on worker channels) and
+ * getdents64 (the index scan runs before the sandbox; `list` after).
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -49,7 +55,9 @@ const struct sandbox_rule queued_sandbox_rules[] = {
 	/* Directory listings (admin list/stats): fdopendir + readdir. */
 	SB_RULE(getdents64),
 	SB_RULE(fcntl),
-	/* Frames: sessions (chan.c send/recv), control channel (fdpass.c). */
+	/* Frames: sessions (chan.c send/recv), control channel (fdpass.c),
+	 * the scheduler's job channels (sched_worker.c: sendmsg with the
+	 * message fd, recvfrom for results). */
 	SB_RULE(sendto),
 	SB_RULE(recvfrom),
 	SB_RULE(sendmsg),
