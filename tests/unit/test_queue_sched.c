@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../queue/args.h"
 #include "../../queue/sched_route.h"
 #include "../../queue/sched_state.h"
 
@@ -329,6 +330,53 @@ static void test_status_shape(void **st)
 	assert_false(sstate_status_ok(""));
 }
 
+/* Parse a NULL-terminated argument list. */
+static int parse(struct queued_args *a, const char **why, ...)
+{
+	char *argv[40] = { "postern-queued", "-u", "5", "-g", "6", "-r", "/q", "-h", "mx.test" };
+	int argc = 9;
+	va_list ap;
+	char *v;
+
+	va_start(ap, why);
+	while ((v = va_arg(ap, char *)) != NULL && argc < 39)
+		argv[argc++] = v;
+	va_end(ap);
+	return queued_args_parse(argc, argv, a, why);
+}
+
+static void test_sched_args(void **st)
+{
+	static struct queued_args a;
+	const char *why = "";
+
+	(void)st;
+	assert_int_equal(parse(&a, &why, NULL), 0);
+	assert_string_equal(a.conf.helo, "mx.test");	/* defaults to -h */
+	assert_int_equal(a.conf.retry_min_s, 300);
+	assert_int_equal(a.conf.retry_max_s, 3600);
+	assert_int_equal(a.conf.lifetime_s, 432000);
+	assert_int_equal(a.conf.delay_notice_s, 14400);
+	assert_int_equal(a.conf.concurrency, 20);
+	assert_int_equal(a.conf.per_destination, 4);
+	assert_int_equal(parse(&a, &why, "-O", "out.test", "-R", "1", "-X", "2", "-L", "3",
+	                       "-D", "0", "-W", "5", "-P", "9", NULL), 0);
+	assert_string_equal(a.conf.helo, "out.test");
+	assert_int_equal(a.conf.retry_min_s, 1);
+	assert_int_equal(a.conf.retry_max_s, 2);
+	assert_int_equal(a.conf.lifetime_s, 3);
+	assert_int_equal(a.conf.delay_notice_s, 0);
+	assert_int_equal(a.conf.concurrency, 5);
+	assert_int_equal(a.conf.per_destination, 5);	/* lowered to -W */
+	assert_int_equal(parse(&a, &why, "-R", "600", "-X", "60", NULL), 0);
+	assert_int_equal(a.conf.retry_max_s, 600);	/* raised to -R */
+	assert_int_equal(parse(&a, &why, "-R", "0", NULL), -1);
+	assert_int_equal(parse(&a, &why, "-W", "0", NULL), -1);
+	assert_int_equal(parse(&a, &why, "-L", "x", NULL), -1);
+	assert_int_equal(parse(&a, &why, "-O", "", NULL), -1);
+	assert_int_equal(parse(&a, &why, "-P", NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_state_fails_closed),
 		cmocka_unit_test(test_status_shape),
+		cmocka_unit_test(test_sched_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
