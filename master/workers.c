@@ -168,7 +168,11 @@ static void derive_one(struct worker_pool *p, const char *v, size_t n)
 		return;
 	w = maildir_slot(p, v, n);
 	if (w != NULL) {
+		/* A refused maildir the operator may have fixed: try it now
+		 * (SIGHUP or a rebuilt table) rather than after the backoff. */
 		w->stale = 0;
+		if (w->pid == 0)
+			w->restart_at_ms = 0;
 		return;
 	}
 	w = free_slot(p);

@@ -138,6 +138,20 @@ def test_bad_maildirs_refused(tmp_path, setup_dir):
             assert workers(m, "postern-maildir") == [], m.log()
             assert "event=worker-start role=maildir" not in m.log()
             assert m.proc.poll() is None
+            # The operator repairs one (the user's now, complete) and
+            # sends SIGHUP: its worker starts without waiting the backoff.
+            for p in [str(rootbox)] + [os.path.join(str(rootbox), d) for d in ("tmp", "new", "cur")]:
+                if not os.path.isdir(p):
+                    os.mkdir(p)
+                os.chmod(p, 0o700)
+                os.chown(p, user.uid, user.gid)
+            mark = m.mark()
+            m.signal(signal.SIGHUP)
+            m.wait_for(r"event=worker-start role=maildir pid=\d+ route=maildir:%s$"
+                       % re.escape(str(rootbox)), start=mark, timeout=10)
+            md = wait_until(lambda: workers(m, "postern-maildir"), 10, "the repaired maildir's worker")
+            sandboxed(md[0], user.uid)
+            assert root_of(md[0]) == str(rootbox)
 
 
 def test_killed_worker_respawned_and_routes_rederived(tmp_path, setup_dir):
