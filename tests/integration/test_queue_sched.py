@@ -401,3 +401,75 @@ def test_restart_keeps_backoff_and_bad_state_is_held(qdir, tmp_path):
         qd.wait_log(r"event=held id=%s reason=state-invalid" % qid)
         assert files(qdir, "hold") == [qid] and files(qdir, "cur") == []
         assert w.no_job(1.0)
+
+
+def recv_jobs(ws, want, timeout=10):
+    """Collect jobs from any of the workers until want arrived or timeout."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(got) < want:
+        for w in ws:
+            w.sock.settimeout(0.1)
+            try:
+                msg, fds, _f, _a = socket.recv_fds(w.sock, 70000, 4)
+            except socket.timeout:
+                continue
+            for fd in fds:
+                os.close(fd)
+            got.append((w, h.parse_frame(msg)))
+    return got
+
+
+def test_total_concurrency_limit(qdir, tmp_path):
+    with h.Queued(qdir, ["-W", "2", "-P", "2"]) as qd:
+        ws = [Worker(qd) for _ in range(3)]
+        routes(qd, tmp_path, [("*", "mx")])
+        for d in ("a.test", "b.test", "c.test"):
+            submit(qd, ["x@" + d])
+        got = recv_jobs(ws, 2)
+        assert len(got) == 2
+        assert not recv_jobs(ws, 1, timeout=1.5)        # -W 2: the third waits
+        w, f = got[0]
+        w.sock.send(h.frame("rcpt", int(f[1]), 0, "ok", 250, "2.0.0", "ok"))
+        w.sock.send(h.frame("done", int(f[1])))
+        third = recv_jobs(ws, 1)
+        assert len(third) == 1
+        assert {f[3] for _, f in got + third} == {b"a.test", b"b.test", b"c.test"}
+
+
+def test_bye_with_a_job_retries_and_idle_bye_is_quiet(qdir, tmp_path):
+    with h.Queued(qdir, ["-R", "1"]) as qd:
+        a = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net"])
+        j = a.job()
+        a.sock.send(h.frame("bye"))
+        qd.wait_log(r"event=worker-closed .*reason=bye")
+        qd.wait_log(r"event=deferred id=%s .*status=4.4.0" % qid)
+        b = Worker(qd)
+        b.answer(b.job(), "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
+        b.sock.send(h.frame("bye"))
+        b.sock.settimeout(10)
+        assert b.sock.recv(100) == b""
+        assert qd.proc.poll() is None
+
+
+def test_kill9_mid_job_message_in_cur_is_retried(qdir, tmp_path):
+    qd = h.Queued(qdir, ["-R", "600"])
+    qd.start()
+    try:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        qid = submit(qd, ["bob@example.net"])
+        w.job()
+        assert files(qdir, "cur") == [qid]
+    finally:
+        qd.kill()
+    with h.Queued(qdir, ["-R", "600"]) as qd:
+        w = Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        j = w.job()                         # no state file: due at once
+        assert j["rcpts"] == [b"bob@example.net"]
+        w.answer(j, "ok")
+        wait_for(lambda: gone(qdir, qid), what="removal")
