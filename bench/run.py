@@ -320,6 +320,25 @@ def delivery_result(name, sink, t0, held):
     return out
 
 
+def why_stuck(inst):
+    """After an incomplete D round: where the rest is, and queued's
+    reasons for deferring (from the master's log)."""
+    q = os.path.join(inst.dir, "queue")
+    counts = {d: len(os.listdir(os.path.join(q, d))) for d in ("new", "cur")}
+    reasons = {}
+    with open(inst.log.name) as f:
+        for line in f:
+            if "event=deferred" in line:
+                m = re.search(r"status=(\S+) .*text=(\S+)", line)
+                key = "%s %s" % (m.group(1), m.group(2)) if m else "?"
+                reasons[key] = reasons.get(key, 0) + 1
+    print("D postern incomplete: queue/new %d, queue/cur %d; deferred: %s" % (
+        counts["new"], counts["cur"],
+        ", ".join("%d x %s" % (n, k) for k, n in sorted(reasons.items(),
+                                                         key=lambda kv: -kv[1])) or "none logged"),
+          flush=True)
+
+
 def delivery_postern():
     """One round of D against a fresh postern instance."""
     inst = Instance()
@@ -332,7 +351,10 @@ def delivery_postern():
                 len(os.listdir(newdir)), D_MESSAGES))
         t0 = time.monotonic()
         inst.route_all("relay:127.0.0.1:%d" % sink.port)
-        return delivery_result("postern", sink, t0, held)
+        r = delivery_result("postern", sink, t0, held)
+        if r["errors"]:
+            why_stuck(inst)
+        return r
     finally:
         sink.close()
         inst.close()
