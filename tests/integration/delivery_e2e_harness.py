@@ -167,8 +167,13 @@ class Instance:
         postern-deliver, postern-maildir)."""
         return proc_children(self.master.proc.pid, comm)
 
-    def assert_no_violation(self):
-        assert "event=sandbox-violation" not in self.log(), self.log()
+    def assert_clean(self):
+        """No sandbox violation, crash or sanitizer report in the log (the
+        master relays every child's stderr)."""
+        log = self.log()
+        for bad in ("event=sandbox-violation", "AddressSanitizer", "runtime error:",
+                    "signal=SIGSEGV", "signal=SIGABRT", "signal=SIGBUS", "signal=SIGSYS"):
+            assert bad not in log, "%r in the log:\n%s" % (bad, log)
 
 
 def message(token, extra=b"", msgid=True):
