@@ -144,6 +144,9 @@ int sched_run(struct sched *s)
 		if (s->w[i].fd >= 0 && s->w[i].job != NULL &&
 		    now - s->w[i].job->sent > SCHED_JOB_DEADLINE_S)
 			sw_close(s, &s->w[i], "job-timeout");
+	e = six_top(&s->ix);
+	if (s->nactive >= max_active && e != NULL && e->due <= now)
+		(void)smsg_park_blocked(s, now, SCHED_TAKE_BURST);
 	for (int i = 0; i < SCHED_TAKE_BURST && s->nactive < max_active; i++) {
 		e = six_top(&s->ix);
 		if (e == NULL || e->due > now)

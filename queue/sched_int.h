@@ -23,6 +23,11 @@
  * retried): the worker's own timeouts end every SMTP dialogue well before,
  * so this only catches a stuck worker. */
 #define SCHED_JOB_DEADLINE_S 3600
+/* When every active slot is taken and more messages are due, a message
+ * taken this long ago whose jobs all still wait (its destination at -P,
+ * or no idle worker of its kind) is put back for this long, so one busy
+ * destination cannot hold every slot while others could be served. */
+#define SCHED_PARK_S 2
 /* Messages taken per sched_run call (bounds one poll round's work). */
 #define SCHED_TAKE_BURST 64
 
@@ -70,6 +75,7 @@ struct smsg {
 	unsigned char *cls;		/* this round: 0 unanswered, o/t/p */
 	struct sgroup *g;
 	size_t ng, groups_left;
+	int64_t taken;		/* when the round began */
 	struct smsg *next;
 };
 
@@ -115,5 +121,6 @@ void smsg_answer(struct sched *s, struct smsg *m, size_t i, char cls, unsigned c
                  const char *status, const char *text);
 void smsg_group_end(struct sched *s, struct smsg *m, struct sgroup *g, const char *why);
 void smsg_dispatch(struct sched *s, int64_t now);
+size_t smsg_park_blocked(struct sched *s, int64_t now, size_t max);
 
 #endif

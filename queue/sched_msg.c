@@ -256,6 +256,7 @@ int smsg_take(struct sched *s, struct sentry *e, int64_t now)
 	}
 	e->forced = 0;
 	e->active = 1;
+	m->taken = now;
 	{
 		struct smsg **tail = &s->active;
 
@@ -573,4 +574,39 @@ void smsg_dispatch(struct sched *s, int64_t now)
 				break;
 		}
 	}
+}
+
+/* 1 if none of m's jobs has gone out or ended yet. */
+static int all_waiting(const struct smsg *m)
+{
+	if (m->ng == 0 || m->groups_left != m->ng)
+		return 0;
+	for (size_t g = 0; g < m->ng; g++)
+		if (m->g[g].state != SG_WAITING)
+			return 0;
+	return 1;
+}
+
+/* Put back up to max active messages blocked for SCHED_PARK_S (see
+ * sched_int.h); nothing of their round is recorded (no answer came), and
+ * they come back due in SCHED_PARK_S, their backoff already served.  The
+ * number put back. */
+size_t smsg_park_blocked(struct sched *s, int64_t now, size_t max)
+{
+	struct smsg *m = s->active, *next;
+	size_t n = 0;
+
+	for (; m != NULL && n < max; m = next) {
+		struct sentry *e = m->e;
+
+		next = m->next;
+		if (m->taken + SCHED_PARK_S > now || !all_waiting(m))
+			continue;
+		deactivate(s, m);
+		msg_free(m);
+		e->forced = 1;
+		requeue(s, e, now + SCHED_PARK_S);
+		n++;
+	}
+	return n;
 }

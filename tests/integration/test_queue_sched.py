@@ -473,3 +473,21 @@ def test_kill9_mid_job_message_in_cur_is_retried(qdir, tmp_path):
         assert j["rcpts"] == [b"bob@example.net"]
         w.answer(j, "ok")
         wait_for(lambda: gone(qdir, qid), what="removal")
+
+
+def test_busy_destination_does_not_hold_every_slot(qdir, tmp_path):
+    """-W 2 -P 1: 18 active slots (-W + 16) all taken by messages to one
+    destination whose one allowed job hangs; a later message to another
+    destination still goes out on the idle worker (blocked ones are put
+    back after 2 s)."""
+    with h.Queued(qdir, ["-W", "2", "-P", "1"]) as qd:
+        busy, free = Worker(qd), Worker(qd)
+        routes(qd, tmp_path, [("*", "mx")])
+        s = qd.session()
+        for i in range(19):
+            r = s.submit(LOGIN, LOGIN, ["r%d@same.test" % i], MSG)
+            assert r[-1][0] == 250, r
+        other = submit(qd, ["x@other.test"])
+        got = recv_jobs([busy, free], 2, timeout=20)
+        assert sorted(f[3] for _, f in got) == [b"other.test", b"same.test"], got
+        qd.wait_log(r"event=queued .*id=%s" % other)
