@@ -150,6 +150,13 @@ class Instance:
     def queue_empty(self):
         return not any(self.queue().values())
 
+    def wait_until(self, pred, timeout, what):
+        """wait_until, with the master's log and the queue in the failure."""
+        try:
+            return wait_until(pred, timeout, what)
+        except AssertionError as e:
+            raise AssertionError("%s; queue %r; log:\n%s" % (e, self.queue(), self.log()))
+
     def wait_queue_empty(self, timeout=30):
         try:
             wait_until(self.queue_empty, timeout, "an empty queue")

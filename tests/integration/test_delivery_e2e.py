@@ -67,7 +67,7 @@ def test_relay_byte_exact_one_transaction_queue_empty(tmp_path):
             without = h.message(b"tok-relay-2", msgid=False)
             q1 = inst.send(["a@dest.test", "b@dest.test", "c@DEST.test"], with_ids)
             q2 = inst.send(["d@dest.test"], without)
-            h.wait_until(lambda: h.delivered(sink, b"tok-relay-1") and
+            inst.wait_until(lambda: h.delivered(sink, b"tok-relay-1") and
                          h.delivered(sink, b"tok-relay-2"), 30, "both messages at the sink")
             inst.wait_queue_empty()
             t1 = h.delivered(sink, b"tok-relay-1")
@@ -97,7 +97,7 @@ def test_maildir_route_delivers_into_users_maildir(tmp_path):
         with inst:
             body = h.message(b"tok-maildir", msgid=False)
             qid = inst.send(["u1@local.test", "u2@local.test"], body)
-            files = h.wait_until(lambda: h.maildir_files(md), 30, "a file in new/")
+            files = inst.wait_until(lambda: h.maildir_files(md), 30, "a file in new/")
             inst.wait_queue_empty()
             assert len(h.maildir_files(md)) == 1, h.maildir_files(md)
             with open(files[0], "rb") as f:
@@ -130,7 +130,7 @@ def test_mx_preference_order(tmp_path):
         with mx_instance(tmp_path, dns, back, port) as inst:
             for i in range(3):
                 inst.send(["x%d@pref.test" % i], h.message(b"tok-pref-%d" % i))
-            h.wait_until(lambda: all(h.delivered(best, b"tok-pref-%d" % i) for i in range(3)),
+            inst.wait_until(lambda: all(h.delivered(best, b"tok-pref-%d" % i) for i in range(3)),
                          30, "three messages at the preferred MX")
             inst.wait_queue_empty()
             assert low.connections == 0 and low.transactions == []
@@ -152,7 +152,7 @@ def test_mx_fallback_past_421_and_down_host(tmp_path):
         with mx_instance(tmp_path, dns, back, port) as inst:
             inst.send(["x@busy.test"], h.message(b"tok-busy"))
             inst.send(["x@down.test"], h.message(b"tok-down"))
-            h.wait_until(lambda: h.delivered(second, b"tok-busy") and
+            inst.wait_until(lambda: h.delivered(second, b"tok-busy") and
                          h.delivered(alive, b"tok-down"), 30, "both at the second MX")
             inst.wait_queue_empty()
             assert busy.connections >= 1 and busy.transactions == []
@@ -169,7 +169,7 @@ def test_null_mx_bounces_5_1_10(tmp_path):
     with dh.Dnsmasq(["--dns-rr=nullmx.test,15,000000"]) as dns, dh.SmtpServer() as back:
         with mx_instance(tmp_path, dns, back, port) as inst:
             qid = inst.send(["nobody@nullmx.test"], h.message(b"tok-nullmx"))
-            t = h.wait_until(lambda: h.reports_in(back, b"tok-nullmx"), 30, "a report")
+            t = inst.wait_until(lambda: h.reports_in(back, b"tok-nullmx"), 30, "a report")
             inst.wait_queue_empty()
             assert len(t) == 1
             rep = h.Report(t[0]["data"])
@@ -193,7 +193,7 @@ def test_451_retried_and_delivered_exactly_once(tmp_path):
         with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
             qid = inst.send(["later@dest.test"], h.message(b"tok-451"))
             inst.wait_log(r"event=deferred .*id=%s.*status=4\.2\.1" % qid, timeout=30)
-            h.wait_until(lambda: h.delivered(sink, b"tok-451"), 40, "delivery after 451s")
+            inst.wait_until(lambda: h.delivered(sink, b"tok-451"), 40, "delivery after 451s")
             inst.wait_queue_empty()
             # The message left the queue: nothing can deliver it again.
             assert len(h.delivered(sink, b"tok-451")) == 1, sink.transactions
@@ -212,7 +212,7 @@ def test_sink_down_then_back_delivered_once(tmp_path):
             inst.wait_log(r"event=deferred .*id=%s.*status=4\.4\.1" % qid, timeout=30)
             assert inst.queue()["env"] == [qid]
             with dh.SmtpServer(port=port) as sink:
-                h.wait_until(lambda: h.delivered(sink, b"tok-down-back"), 40,
+                inst.wait_until(lambda: h.delivered(sink, b"tok-down-back"), 40,
                              "delivery once the sink is back")
                 inst.wait_queue_empty()
                 assert len(h.delivered(sink, b"tok-down-back")) == 1
@@ -232,7 +232,7 @@ def test_550_bounces_rfc3464_report_to_sender(tmp_path):
         with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
             body = h.message(b"tok-550")
             qid = inst.send(["bad@dest.test", "good@dest.test"], body)
-            reps = h.wait_until(lambda: h.reports_in(back), 30, "a report at the sender's sink")
+            reps = inst.wait_until(lambda: h.reports_in(back), 30, "a report at the sender's sink")
             inst.wait_queue_empty()
             # The good recipient got it, in one transaction without the bad one.
             good = h.delivered(sink, b"tok-550")
@@ -264,7 +264,7 @@ def test_expired_message_bounces(tmp_path):
         routes = ["dest.test " + relay(sink), "localhost " + relay(back)]
         with h.Instance(tmp_path, routes, conf=["queue_lifetime = 3s"]) as inst:
             qid = inst.send(["late@dest.test"], h.message(b"tok-expire"))
-            reps = h.wait_until(lambda: h.reports_in(back, b"tok-expire"), 40, "an expiry report")
+            reps = inst.wait_until(lambda: h.reports_in(back, b"tok-expire"), 40, "an expiry report")
             inst.wait_queue_empty()
             rep = h.Report(reps[0]["data"])
             r = rep.recipient("late@dest.test")
@@ -288,16 +288,16 @@ def test_kill9_queued_and_worker_loses_nothing(tmp_path):
             toks = [b"tok-k9-%02d" % i for i in range(n)]
             inst.send_many([(["r%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
             count = lambda: sum(1 for t in toks if h.delivered(sink, t))
-            h.wait_until(lambda: count() >= 3, 30, "first deliveries")
+            inst.wait_until(lambda: count() >= 3, 30, "first deliveries")
             assert count() < n, "all delivered before the kill: the test proves nothing"
             queued = inst.pids("postern-queued")
             assert len(queued) == 1, queued
             mark = inst.master.mark()
             os.kill(queued[0], signal.SIGKILL)
             inst.wait_log(r"event=daemon-ready role=queued", timeout=20, start=mark)
-            h.wait_until(lambda: inst.pids("postern-deliver"), 20, "fresh workers")
+            inst.wait_until(lambda: inst.pids("postern-deliver"), 20, "fresh workers")
             before = count()
-            h.wait_until(lambda: count() >= before + 2, 30, "deliveries after the restart")
+            inst.wait_until(lambda: count() >= before + 2, 30, "deliveries after the restart")
             assert count() < n, "all delivered before the worker kill"
             # Both workers: with the sink this slow, at least one is in the
             # middle of a transaction.
@@ -307,9 +307,28 @@ def test_kill9_queued_and_worker_loses_nothing(tmp_path):
             for pid in workers:
                 os.kill(pid, signal.SIGKILL)
             inst.wait_log(r"event=worker-exit role=deliver .*signal=SIGKILL", start=mark)
-            h.wait_until(lambda: count() == n, 60, "every acknowledged message delivered")
+            inst.wait_until(lambda: count() == n, 60, "every acknowledged message delivered")
             inst.wait_queue_empty(timeout=30)
             assert back.transactions == [], "no bounce expected"
+            inst.assert_clean()
+
+
+def test_worker_recycling_does_not_stall_the_queue(tmp_path):
+    """Workers say `bye` after deliver_batch jobs and the master replaces
+    them; with the default retry schedule (300 s) a message picked while
+    no worker is there must not wait for its backoff: 12 messages through
+    workers recycled every 2 jobs all arrive within the deadline."""
+    n = 12
+    with dh.SmtpServer() as sink, dh.SmtpServer() as back:
+        routes = ["dest.test " + relay(sink), "localhost " + relay(back)]
+        conf = ["deliver_workers = 2", "deliver_batch = 2", "queue_delay_notice = 0"]
+        with h.Instance(tmp_path, routes, base=conf) as inst:
+            toks = [b"tok-batch-%02d" % i for i in range(n)]
+            inst.send_many([(["b%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+            inst.wait_until(lambda: all(h.delivered(sink, t) for t in toks), 25,
+                         "all %d messages with workers recycled every 2 jobs" % n)
+            inst.wait_queue_empty()
+            assert len(re.findall(r"event=worker-start role=deliver", inst.log())) >= n // 2
             inst.assert_clean()
 
 
@@ -369,9 +388,9 @@ def test_hostile_mx_affects_only_its_worker_and_is_sanitized(tmp_path):
             qgarb = inst.send(["x@garbage.test"], h.message(b"tok-garbage"))
             toks = [b"tok-good-%d" % i for i in range(8)]
             inst.send_many([(["g%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
-            h.wait_until(lambda: all(h.delivered(good, t) for t in toks), 40,
+            inst.wait_until(lambda: all(h.delivered(good, t) for t in toks), 40,
                          "the good destination keeps getting mail")
-            reps = h.wait_until(lambda: h.reports_in(back, b"tok-garbage"), 30,
+            reps = inst.wait_until(lambda: h.reports_in(back, b"tok-garbage"), 30,
                                 "a report for the garbage 550")
             rep = h.Report(reps[0]["data"])
             r = rep.recipient("x@garbage.test")
@@ -392,7 +411,7 @@ def test_hostile_mx_affects_only_its_worker_and_is_sanitized(tmp_path):
             assert "event=daemon-exit role=queued" not in inst.log()
             assert h.reports_in(back, b"tok-flood") == [] and h.reports_in(back, b"tok-long") == []
             # The report itself leaves the queue once queued has its result.
-            h.wait_until(lambda: inst.queue()["env"] == sorted([qflood, qlong]), 20,
+            inst.wait_until(lambda: inst.queue()["env"] == sorted([qflood, qlong]), 20,
                          "only the two deferred messages left")
             inst.assert_clean()
 
@@ -400,38 +419,39 @@ def test_hostile_mx_affects_only_its_worker_and_is_sanitized(tmp_path):
 # ---------------------------------------------------------------- make run
 
 
-# TEMPORARY (reported to the lead): postern-setup does not write a routes
-# table and an outbox maildir for a local instance yet (H1's part).
-@pytest.mark.xfail(strict=False, reason="postern-setup's local outbox route not landed yet")
 def test_local_instance_from_setup_delivers_to_outbox(tmp_path):
-    """What `make run` does: postern-setup DIR, then postern -c DIR with
-    nothing edited; a message to any address lands in the outbox maildir
-    postern-setup prepared (DIR/outbox, see its header comment)."""
+    """What `make run` does: postern-setup --outbox DIR, then postern -c DIR
+    with nothing edited; mail to any address lands in the local outbox
+    maildir DIR/outbox (route "* maildir:DIR/outbox", owner postern-outbox)."""
     os.chmod(str(tmp_path), 0o755)
     d = str(tmp_path / "run")
     port = free_port()
     p = subprocess.run([os.path.join(public_bin(), "postern-setup"), "--libexec", public_bin(),
-                        "--port", str(port), d],
+                        "--hostname", h.HOSTNAME, "--port", str(port), "--outbox", d],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     assert p.returncode == 0, p.stdout.decode()
-    out = p.stdout.decode()
-    m = re.search(r"(/\S+/outbox)\b", out)
-    outbox = m.group(1) if m else os.path.join(d, "outbox")
+    outbox = os.path.join(d, "outbox")
+    owner = os.stat(outbox).st_uid
+    assert owner >= 1000, owner
     inst = h.Instance(tmp_path, [], base=[], name="run")
     inst.port = port
     with inst:
-        body = h.message(b"tok-local")
+        body = h.message(b"tok-local", msgid=False)
+        qid = inst.send(["someone@example.net", "other@example.org"], body)
+        files = inst.wait_until(lambda: h.maildir_files(outbox), 30, "a file in " + outbox)
+        inst.wait_queue_empty()
+        assert len(files) == 1, files
+        with open(files[0], "rb") as f:
+            check_delivered_copy(f.read(), body, qid, ids=True)
+        assert os.stat(files[0]).st_uid == owner
         p = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--auth", "PLAIN",
                             "--auth-user", h.LOGIN, "--auth-password", h.PASSWORD,
-                            "--from", h.LOGIN, "--to", "someone@example.net",
-                            "--data", "-"], input=body,
+                            "--from", h.LOGIN, "--to", "x@example.net",
+                            "--header", "Subject: tok-swaks"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         assert p.returncode == 0, p.stdout.decode()
-        files = h.wait_until(lambda: os.path.isdir(os.path.join(outbox, "new")) and
-                             h.maildir_files(outbox), 30,
-                             "a file in the outbox %s; setup said:\n%s" % (outbox, out))
-        with open(files[0], "rb") as f:
-            data = f.read()
-        assert b"tok-local" in data and data.startswith(b"Received: ")
+        inst.wait_until(lambda: len(h.maildir_files(outbox)) == 2, 30, "the swaks message")
         inst.wait_queue_empty()
+        with open([f for f in h.maildir_files(outbox) if f not in files][0], "rb") as f:
+            assert b"Subject: tok-swaks" in f.read()
         inst.assert_clean()
