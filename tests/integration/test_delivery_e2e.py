@@ -275,6 +275,140 @@ def test_expired_message_bounces(tmp_path):
             inst.assert_clean()
 
 
+def test_dsn_parameters_reach_the_report(tmp_path):
+    """RET=FULL, ENVID, ORCPT and NOTIFY (RFC 3461) given at submission:
+    the report carries Original-Envelope-Id and Original-Recipient, returns
+    the whole message as message/rfc822, and leaves out the NOTIFY=NEVER
+    recipient that failed too."""
+    with dh.SmtpServer(rcpt=lambda a: "550 5.1.1 unknown") as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            body = h.message(b"tok-dsn")
+            import smtplib
+            with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as c:
+                c.login(h.LOGIN, h.PASSWORD)
+                assert c.mail(h.LOGIN, ["RET=FULL", "ENVID=env+2Dtok-dsn"])[0] == 250
+                assert c.rcpt("bad@dest.test", ["NOTIFY=FAILURE",
+                                                "ORCPT=rfc822;orig@dest.test"])[0] == 250
+                assert c.rcpt("quiet@dest.test", ["NOTIFY=NEVER"])[0] == 250
+                code, text = c.data(body)
+                assert code == 250, text
+            reps = inst.wait_until(lambda: h.reports_in(back), 30, "a report")
+            inst.wait_queue_empty()
+            assert len(reps) == 1, reps
+            rep = h.Report(reps[0]["data"])
+            assert rep.per_message.get("original-envelope-id") == "env-tok-dsn", rep.per_message
+            assert [r["final-recipient"].replace(" ", "") for r in rep.recipients] == \
+                ["rfc822;bad@dest.test"], rep.recipients
+            r = rep.recipient("bad@dest.test")
+            assert r.get("original-recipient", "").replace(" ", "") == "rfc822;orig@dest.test", r
+            assert rep.original.get_content_type() == "message/rfc822"
+            assert b"body of tok-dsn" in rep.original_bytes()
+            inst.assert_clean()
+
+
+def test_undeliverable_report_is_dropped_not_looped(tmp_path):
+    """A report that itself fails permanently is from <>: no report about
+    the report (RFC 3461 §6.2, RFC 5321 §6.1), and the queue empties."""
+    with dh.SmtpServer(rcpt=lambda a: "550 5.1.1 unknown") as sink, \
+            dh.SmtpServer(rcpt=lambda a: "550 5.1.1 no mailbox here") as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            qid = inst.send(["bad@dest.test"], h.message(b"tok-loop"))
+            inst.wait_log(r"event=bounced .*id=%s" % qid)
+            inst.wait_log(r"event=bounced .*rcpt=demo@localhost", timeout=30)
+            inst.wait_queue_empty()
+            rcpts = [l for l in back.lines if l.upper().startswith(b"RCPT")]
+            assert len(rcpts) == 1, back.lines
+            assert all(l.upper().startswith(b"MAIL FROM:<>")
+                       for l in back.lines if l.upper().startswith(b"MAIL"))
+            inst.assert_clean()
+
+
+def test_delay_notice_once_then_delivered(tmp_path):
+    """queue_delay_notice: one `delayed` report while a recipient keeps
+    getting 451, then the message is delivered exactly once."""
+    state = {"fail": True}
+    with dh.SmtpServer(rcpt=lambda a: "451 4.2.1 later" if state["fail"] else "250 ok") as sink, \
+            dh.SmtpServer() as back:
+        routes = ["dest.test " + relay(sink), "localhost " + relay(back)]
+        conf = [l for l in h.BASE_CONF if not l.startswith("queue_delay_notice")]
+        with h.Instance(tmp_path, routes, base=conf + ["queue_delay_notice = 1s"]) as inst:
+            qid = inst.send(["slow@dest.test"], h.message(b"tok-delay"))
+            reps = inst.wait_until(lambda: h.reports_in(back, b"tok-delay"), 30, "a delay notice")
+            rep = h.Report(reps[0]["data"])
+            r = rep.recipient("slow@dest.test")
+            assert r["action"].lower() == "delayed" and r["status"].startswith("4."), r
+            mark = inst.master.mark()
+            inst.wait_log(r"event=deferred .*id=%s" % qid, start=mark)
+            state["fail"] = False
+            inst.wait_until(lambda: h.delivered(sink, b"tok-delay"), 30, "delivery")
+            inst.wait_queue_empty()
+            assert len(h.delivered(sink, b"tok-delay")) == 1
+            assert len(h.reports_in(back, b"tok-delay")) == 1, "more than one delay notice"
+            inst.assert_clean()
+
+
+def test_partial_delivery_survives_kill9_of_queued(tmp_path):
+    """One message to two destinations: the first accepts, the second says
+    451.  queued records the partial attempt in state/ID; after kill -9 of
+    queued the restarted one retries only the second recipient, so the
+    first gets the message exactly once."""
+    state = {"fail": True}
+    with dh.SmtpServer() as ok, \
+            dh.SmtpServer(rcpt=lambda a: "451 4.2.1 later" if state["fail"] else "250 ok") as later, \
+            dh.SmtpServer() as back:
+        routes = ["ok.test " + relay(ok), "later.test " + relay(later), "localhost " + relay(back)]
+        with h.Instance(tmp_path, routes) as inst:
+            qid = inst.send(["a@ok.test", "b@later.test"], h.message(b"tok-partial"))
+            inst.wait_log(r"event=delivered .*id=%s .*rcpt=a@ok\.test" % qid)
+            inst.wait_log(r"event=deferred .*id=%s .*rcpt=b@later\.test" % qid)
+            inst.wait_until(lambda: qid in inst.queue()["state"], 20, "state/" + qid)
+            mark = inst.master.mark()
+            os.kill(inst.pids("postern-queued")[0], signal.SIGKILL)
+            inst.wait_log(r"event=daemon-ready role=queued", timeout=20, start=mark)
+            inst.wait_log(r"event=deferred .*id=%s .*rcpt=b@later\.test" % qid, start=mark)
+            state["fail"] = False
+            inst.wait_until(lambda: h.delivered(later, b"tok-partial"), 30, "the second recipient")
+            inst.wait_queue_empty()
+            assert len(h.delivered(ok, b"tok-partial")) == 1, ok.transactions
+            assert len(h.delivered(later, b"tok-partial")) == 1
+            assert back.transactions == []
+            assert not re.search(r"event=deferred .*rcpt=a@ok", inst.log())
+            inst.assert_clean()
+
+
+def test_refused_maildir_keeps_mail_until_repaired(tmp_path):
+    """A maildir owned by root is refused by the master (logged with its
+    path); the mail stays queued, never bounced.  Once the owner is fixed
+    and the routes table rebuilt, `postern-queue flush` delivers it."""
+    with h.MaildirUser() as user, dh.SmtpServer() as back:
+        md = user.maildir(tmp_path / "mail" / "rootbox")
+        for p in [md] + [os.path.join(md, d) for d in ("tmp", "new", "cur")]:
+            os.chown(p, 0, 0)
+        routes = ["local.test maildir:" + md, "localhost " + relay(back)]
+        # The default retry schedule (300 s): only the flush can bring it.
+        conf = ["deliver_workers = 1", "queue_delay_notice = 0"]
+        with h.Instance(tmp_path, routes, base=conf) as inst:
+            inst.wait_log(r"event=maildir-refused .*path=%s" % re.escape(md))
+            qid = inst.send(["u@local.test"], h.message(b"tok-refused"))
+            inst.wait_log(r"event=deferred .*id=%s" % qid)
+            assert inst.queue()["env"] == [qid]
+            assert h.maildir_files(md) == [] and back.transactions == []
+            for p in [md] + [os.path.join(md, d) for d in ("tmp", "new", "cur")]:
+                os.chown(p, user.uid, user.gid)
+            mark = inst.master.mark()
+            inst.write_routes(routes)
+            inst.wait_log(r"event=worker-start role=maildir", timeout=20, start=mark)
+            inst.wait_until(lambda: inst.pids("postern-maildir"), 20, "the maildir worker")
+            p = subprocess.run([os.path.join(public_bin(), "postern-queue"), "-c", inst.dir,
+                                "flush", qid], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=20)
+            assert p.returncode == 0, p.stdout.decode()
+            inst.wait_until(lambda: h.maildir_files(md), 20, "the file after the repair")
+            inst.wait_queue_empty()
+            assert back.transactions == []
+            inst.assert_clean()
+
+
 # ---------------------------------------------------------------- crash safety
 
 
