@@ -75,7 +75,10 @@ class Instance:
         self.dir = str(tmp_path / name)
         self.port = None
         self.routes = list(routes)
-        self.conf = list(base) + list(conf)
+        # A key in conf replaces the same key of base (the master refuses
+        # a key given twice).
+        keys = {l.split("=")[0].strip(): l for l in list(base) + list(conf)}
+        self.conf = list(keys.values())
         self.master = None
 
     def setup(self, port=None):

@@ -330,8 +330,7 @@ def test_delay_notice_once_then_delivered(tmp_path):
     with dh.SmtpServer(rcpt=lambda a: "451 4.2.1 later" if state["fail"] else "250 ok") as sink, \
             dh.SmtpServer() as back:
         routes = ["dest.test " + relay(sink), "localhost " + relay(back)]
-        conf = [l for l in h.BASE_CONF if not l.startswith("queue_delay_notice")]
-        with h.Instance(tmp_path, routes, base=conf + ["queue_delay_notice = 1s"]) as inst:
+        with h.Instance(tmp_path, routes, conf=["queue_delay_notice = 1s"]) as inst:
             qid = inst.send(["slow@dest.test"], h.message(b"tok-delay"))
             reps = inst.wait_until(lambda: h.reports_in(back, b"tok-delay"), 30, "a delay notice")
             rep = h.Report(reps[0]["data"])
@@ -463,6 +462,113 @@ def test_worker_recycling_does_not_stall_the_queue(tmp_path):
                          "all %d messages with workers recycled every 2 jobs" % n)
             inst.wait_queue_empty()
             assert len(re.findall(r"event=worker-start role=deliver", inst.log())) >= n // 2
+            inst.assert_clean()
+
+
+def test_bounces_survive_kill9_of_queued(tmp_path):
+    """Ten messages whose recipient is refused with 550, the MX slow;
+    queued is killed -9 while reports are being made: every message still
+    gets its report (a duplicate is allowed, a loss is not), and the queue
+    empties."""
+    def slow550(addr):
+        time.sleep(0.15)
+        return "550 5.1.1 unknown"
+    n = 10
+    with dh.SmtpServer(rcpt=slow550) as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            toks = [b"tok-bk9-%02d" % i for i in range(n)]
+            inst.send_many([(["bad%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+            got = lambda: sum(1 for t in toks if h.reports_in(back, t))
+            inst.wait_until(lambda: got() >= 2, 30, "first reports")
+            assert got() < n, "every report made before the kill: the test proves nothing"
+            mark = inst.master.mark()
+            os.kill(inst.pids("postern-queued")[0], signal.SIGKILL)
+            inst.wait_log(r"event=daemon-ready role=queued", timeout=20, start=mark)
+            inst.wait_until(lambda: got() == n, 40, "a report for every message")
+            inst.wait_queue_empty()
+            inst.assert_clean()
+
+
+def test_master_restart_keeps_mail_in_flight(tmp_path):
+    """SIGTERM to the master while deliveries are in flight, then a new
+    master on the same directory: every acknowledged message arrives."""
+    def slow(addr):
+        time.sleep(0.2)
+        return "250 ok"
+    n = 12
+    with dh.SmtpServer(rcpt=slow) as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            toks = [b"tok-term-%02d" % i for i in range(n)]
+            inst.send_many([(["t%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+            count = lambda: sum(1 for t in toks if h.delivered(sink, t))
+            inst.wait_until(lambda: count() >= 2, 30, "first deliveries")
+            inst.master.signal(signal.SIGTERM)
+            assert inst.master.wait(40) == 0, inst.log()
+            assert count() < n, "all delivered before the stop: the test proves nothing"
+            assert not inst.pids("postern-deliver") and not inst.pids("postern-queued")
+            first = inst.log()
+            inst.master = h.Master(inst.dir)
+            inst.master.start()
+            inst.wait_log(r"event=daemon-ready role=queued", timeout=20)
+            inst.wait_until(lambda: count() == n, 40, "every message after the restart")
+            inst.wait_queue_empty()
+            assert back.transactions == []
+            assert "event=sandbox-violation" not in first
+            inst.assert_clean()
+
+
+def concurrency_probe(delay=0.3):
+    """An rcpt callback that records how many RCPTs were pending at once."""
+    lock = threading.Lock()
+    st = {"now": 0, "max": 0}
+
+    def rcpt(addr):
+        with lock:
+            st["now"] += 1
+            st["max"] = max(st["max"], st["now"])
+        time.sleep(delay)
+        with lock:
+            st["now"] -= 1
+        return "250 ok"
+    return rcpt, st
+
+
+@pytest.mark.parametrize("per_dest", [1, 3])
+def test_destination_concurrency_limit(tmp_path, per_dest):
+    """deliver_destination_concurrency caps the simultaneous connections
+    to one destination (3 workers, 6 messages, a slow sink): 1 means one
+    at a time; 3 lets more than one through (the probe can see it)."""
+    rcpt, st = concurrency_probe()
+    with dh.SmtpServer(rcpt=rcpt) as sink, dh.SmtpServer() as back:
+        conf = ["deliver_workers = 3", "deliver_destination_concurrency = %d" % per_dest]
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)],
+                        conf=conf) as inst:
+            toks = [b"tok-conc-%d" % i for i in range(6)]
+            inst.send_many([(["c%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+            inst.wait_until(lambda: all(h.delivered(sink, t) for t in toks), 30, "six deliveries")
+            inst.wait_queue_empty()
+            if per_dest == 1:
+                assert st["max"] == 1, st
+            else:
+                assert 2 <= st["max"] <= 3, st
+            inst.assert_clean()
+
+
+def test_large_8bit_message_byte_exact(tmp_path):
+    """A 1 MB message with 8-bit bytes and dot lines goes out byte-exact
+    (BODY=8BITMIME to a sink that offers it)."""
+    with dh.SmtpServer() as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            line = "caf\u00e9 \u00fcber . line\r\n".encode() + b".\r\n"
+            body = h.message(b"tok-big", extra=b"Content-Type: text/plain; charset=utf-8\r\n"
+                             b"Content-Transfer-Encoding: 8bit\r\n") + line * (1024 * 1024 // len(line))
+            qid = inst.send(["big@dest.test"], body)
+            inst.wait_until(lambda: h.delivered(sink, b"tok-big"), 60, "the big message")
+            inst.wait_queue_empty()
+            t = h.delivered(sink, b"tok-big")
+            assert len(t) == 1
+            check_delivered_copy(t[0]["data"], body, qid, ids=False)
+            assert b"BODY=8BITMIME" in t[0]["mail"].upper(), t[0]["mail"]
             inst.assert_clean()
 
 
