@@ -5,17 +5,21 @@
  * Used for senders, routes, quotas and relay-secrets (users are managed
  * with postern-user).  FILE.cdb is written 0644 unless FILE itself is not
  * world-readable, in which case it gets FILE's permission bits (so
- * relay-secrets stays private).  A file named `routes` is checked entry
- * by entry first (lib/routespec.h): a bad key or route is refused with
- * FILE:LINE and the reason, and nothing is written.
+ * relay-secrets stays private).  A file named `routes` is checked first:
+ * the table grammar and duplicate keys (so those are reported as for any
+ * table), then every key and route (lib/routespec.h); a problem is
+ * refused with FILE:LINE and the reason, and nothing is written.
  *
  * Process: the operator's shell; no sandbox.  Exit: 0 built, 1 error in
  * the file or usage (FILE:LINE: reason on stderr), 111 system error.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "routespec.h"
 #include "tablesrc.h"
@@ -33,6 +37,46 @@ static int check_route(void *ctx, const char *key, size_t klen, const char *val,
 		return 0;
 	snprintf(err, errcap, "%s", why);
 	return -1;
+}
+
+/* tablesrc_cb, first pass: duplicate keys (ctx: a cdb_make on a memfd). */
+static int check_dup(void *ctx, const char *key, size_t klen, const char *val,
+                     size_t vlen, char *err, size_t errcap)
+{
+	struct cdb_make *cm = ctx;
+	int r = cdb_make_exists(cm, key, (unsigned)klen);
+
+	(void)val;
+	(void)vlen;
+	if (r > 0) {
+		snprintf(err, errcap, "duplicate key \"%.*s\"", (int)klen, key);
+		return -1;
+	}
+	if (r < 0 || cdb_make_add(cm, key, (unsigned)klen, "", 0) != 0) {
+		snprintf(err, errcap, "cannot check the table: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Both passes over the routes file.  0, or -1 with FILE:LINE: reason. */
+static int check_routes(const char *path, char *err, size_t errcap)
+{
+	struct cdb_make cm;
+	int fd = memfd_create("postern-table-check", MFD_CLOEXEC), rc;
+
+	if (fd < 0 || cdb_make_start(&cm, fd) != 0) {
+		snprintf(err, errcap, "%s: cannot check the table: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rc = tablesrc_parse_file(path, check_dup, &cm, err, errcap);
+	(void)cdb_make_finish(&cm);		/* frees tinycdb's buffers */
+	close(fd);
+	if (rc != 0)
+		return -1;
+	return tablesrc_parse_file(path, check_route, NULL, err, errcap);
 }
 
 /* 1 if path names the routes table (its file name is "routes"). */
@@ -60,8 +104,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "postern-table: %s: cannot read\n", argv[2]);
 		return 1;
 	}
-	if (is_routes(argv[2]) &&
-	    tablesrc_parse_file(argv[2], check_route, NULL, err, sizeof(err)) != 0) {
+	if (is_routes(argv[2]) && check_routes(argv[2], err, sizeof(err)) != 0) {
 		fprintf(stderr, "postern-table: %s\n", err);
 		return 1;
 	}

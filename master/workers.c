@@ -48,7 +48,10 @@
 #define BACKOFF_MIN_MS 1000u
 #define BACKOFF_MAX_MS 60000u
 #define BACKOFF_RESET_MS 60000u		/* a run this long resets the backoff */
-#define QUICK_EXIT_MS 1000u		/* an exit 0 sooner counts as a failure */
+/* An exit 0 is replaced at once, but no sooner than this after the same
+ * slot's previous start: a worker that queued refuses (EOF at once)
+ * cannot make the master fork in a tight loop. */
+#define RESPAWN_SPACING_MS 250u
 #define LOG_BUDGET (64u * 1024)
 #define WORKER_ARGV_MAX 24
 
@@ -316,7 +319,8 @@ static void schedule(struct worker *w, int failed, uint64_t ran_ms)
 
 	if (!failed) {
 		w->backoff_ms = 0;
-		w->restart_at_ms = now;
+		w->restart_at_ms = w->started_ms + RESPAWN_SPACING_MS > now ?
+		                   w->started_ms + RESPAWN_SPACING_MS : now;
 		return;
 	}
 	if (w->backoff_ms == 0 || ran_ms >= BACKOFF_RESET_MS)
@@ -398,52 +402,34 @@ static void bind_to_queued(struct master *m, struct worker *w, int chan)
 	w->queued_gen = m->daemons[DAEMON_QUEUED].gen;
 }
 
-/* Spawn w now.  Logs failures and schedules the retry. */
-static void spawn(struct master *m, struct worker *w)
-{
-	static struct worker_argv a;
-	struct stat st;
-	int src[5], logp[2] = { -1, -1 }, chan[2] = { -1, -1 }, extra = -1;
-	int prog = w->kind == WORKER_SMTP ? m->workers.prog_deliver : m->workers.prog_maildir;
-	size_t nfds = 4;
-	pid_t pid;
-	const char *step = "descriptors";
+_Static_assert((int)DELIVER_FD_LOG == (int)MAILDIR_FD_LOG &&
+               (int)DELIVER_FD_JOBS == (int)MAILDIR_FD_JOBS &&
+               (int)DELIVER_FD_SECRETS == (int)MAILDIR_FD_ROOT, "both workers share one layout");
 
-	if (prog < 0)
-		return;
+/* argv of w, and its descriptor 4 in *extra (relay-secrets: the master's,
+ * or the maildir root: opened here, the caller's to close).  -1 when the
+ * maildir is refused (logged). */
+static int prepare(struct master *m, struct worker *w, struct worker_argv *a, int *extra)
+{
+	struct stat st;
+
 	if (w->kind == WORKER_SMTP) {
-		deliver_argv(m, &a);
-		extra = tables_fd(&m->tables, TABLE_RELAY_SECRETS);
-	} else {
-		extra = open_maildir(m, w, &st);
-		if (extra < 0) {
-			schedule(w, 1, 0);
-			return;
-		}
-		maildir_argv(m, w, &st, &a);
+		deliver_argv(m, a);
+		*extra = tables_fd(&m->tables, TABLE_RELAY_SECRETS);
+		return 0;
 	}
-	if (pipe2(logp, O_CLOEXEC) != 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0 ||
-	    fcntl(logp[0], F_SETFL, O_NONBLOCK) != 0)
-		goto fail;
-	src[0] = m->devnull;
-	src[1] = m->devnull;
-	src[DELIVER_FD_LOG] = logp[1];
-	src[DELIVER_FD_JOBS] = chan[1];
-	if (extra >= 0)
-		src[nfds++] = extra;
-	step = "fork";
-	pid = fork();
-	if (pid == 0)
-		child_exec(role_of(w), src, nfds, prog, a.argv);
-	if (pid < 0)
-		goto fail;
-	close(logp[1]);
-	close(chan[1]);
-	if (w->kind == WORKER_MAILDIR)
-		close(extra);
+	*extra = open_maildir(m, w, &st);
+	if (*extra < 0)
+		return -1;
+	maildir_argv(m, w, &st, a);
+	return 0;
+}
+
+/* The parent's side after fork: record, log, hand queued the channel. */
+static void started(struct master *m, struct worker *w, pid_t pid, int logfd, int chan)
+{
 	w->pid = pid;
-	w->logfd = logp[0];
+	w->logfd = logfd;
 	w->termed = 0;
 	w->started_ms = now_ms();
 	w->restart_at_ms = 0;
@@ -451,20 +437,52 @@ static void spawn(struct master *m, struct worker *w)
 	log_event("worker-start", "role=%s pid=%ld%s%s", role_of(w), (long)pid,
 	          w->kind == WORKER_MAILDIR ? " route=" : "",
 	          w->kind == WORKER_MAILDIR ? w->route : "");
-	bind_to_queued(m, w, chan[0]);
-	return;
-fail:
-	log_event("error", "reason=worker-spawn-failed role=%s step=%s error=%s", role_of(w),
-	          step, strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
+	bind_to_queued(m, w, chan);
+}
+
+/* Spawn w now.  Logs failures and schedules the retry. */
+static void spawn(struct master *m, struct worker *w)
+{
+	static struct worker_argv a;
+	int src[5], logp[2] = { -1, -1 }, chan[2] = { -1, -1 }, extra = -1;
+	int prog = w->kind == WORKER_SMTP ? m->workers.prog_deliver : m->workers.prog_maildir;
+	size_t nfds = 4;
+	pid_t pid = -1;
+
+	if (prog < 0)
+		return;
+	if (prepare(m, w, &a, &extra) != 0) {
+		schedule(w, 1, 0);
+		return;
+	}
+	if (pipe2(logp, O_CLOEXEC) == 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) == 0 &&
+	    fcntl(logp[0], F_SETFL, O_NONBLOCK) == 0) {
+		src[0] = m->devnull;
+		src[1] = m->devnull;
+		src[DELIVER_FD_LOG] = logp[1];
+		src[DELIVER_FD_JOBS] = chan[1];
+		if (extra >= 0)
+			src[nfds++] = extra;
+		pid = fork();
+		if (pid == 0)
+			child_exec(role_of(w), src, nfds, prog, a.argv);
+	}
+	if (pid < 0)
+		log_event("error", "reason=worker-spawn-failed role=%s error=%s", role_of(w),
+		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
 	for (int i = 0; i < 2; i++) {
-		if (logp[i] >= 0)
+		if (logp[i] >= 0 && (pid < 0 || i == 1))
 			close(logp[i]);
-		if (chan[i] >= 0)
+		if (chan[i] >= 0 && (pid < 0 || i == 1))
 			close(chan[i]);
 	}
 	if (w->kind == WORKER_MAILDIR && extra >= 0)
 		close(extra);
-	schedule(w, 1, 0);
+	if (pid < 0)
+		schedule(w, 1, 0);
+	else
+		started(m, w, pid, logp[0], chan[0]);
 }
 
 /* Every loop round (see workers.h). */
@@ -560,9 +578,8 @@ int workers_reaped(struct master *m, pid_t pid, int status)
 			w->logfd = -1;
 			return 1;
 		}
-		clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0 && ran >= QUICK_EXIT_MS) ||
-		        (w->termed && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) ||
-		        (w->termed && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+		        (w->termed && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
 		schedule(w, !clean, ran);
 		if (!clean)
 			log_event("worker-restart", "role=%s in_ms=%llu", role_of(w),

@@ -11,8 +11,9 @@
  * instance goes away its workers are sent SIGTERM (they would see EOF on
  * their channel anyway) and fresh ones are spawned for the next instance.
  * Respawn: at once after exit 0 (`bye` after a batch, or EOF) or after a
- * SIGTERM the master sent; after a failure, or an exit 0 within a second
- * of the start (no respawn loop), after 1 s doubling to 60 s.  A SIGSYS
+ * SIGTERM the master sent, yet at most one start per slot every 250 ms (no
+ * fork loop if queued refuses a worker); after a failure after 1 s
+ * doubling to 60 s (reset after a minute of running).  A SIGSYS
  * death is logged as event=sandbox-violation role=deliver|maildir.
  *
  * Process: postern (master).
