@@ -61,7 +61,8 @@ def check_delivered_copy(data, body, qid, ids):
 
 def test_relay_byte_exact_one_transaction_queue_empty(tmp_path):
     with dh.SmtpServer() as sink, dh.SmtpServer() as back:
-        inst = h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)])
+        inst = h.Instance(tmp_path, ["dest.test " + relay(sink), "other.test " + relay(sink),
+                                     "localhost " + relay(back)])
         with inst:
             with_ids = h.message(b"tok-relay-1")
             without = h.message(b"tok-relay-2", msgid=False)
@@ -82,6 +83,10 @@ def test_relay_byte_exact_one_transaction_queue_empty(tmp_path):
             check_delivered_copy(t2[0]["data"], without, q2, ids=True)
             assert b"EHLO out.e2e.test\r\n" in sink.lines
             assert len(sink.transactions) == 2 and back.transactions == []
+            # Two domains with the same relay route are one destination.
+            inst.send(["e@other.test", "f@dest.test"], h.message(b"tok-relay-3"))
+            t3 = inst.wait_until(lambda: h.delivered(sink, b"tok-relay-3"), 30, "the third")
+            assert len(t3) == 1 and len(t3[0]["rcpts"]) == 2, t3
             inst.wait_log(r"event=delivered .*id=%s" % q1)
             inst.assert_clean()
 
@@ -129,12 +134,14 @@ def test_mx_preference_order(tmp_path):
             dh.SmtpServer("127.0.0.3", port) as best, dh.SmtpServer() as back:
         with mx_instance(tmp_path, dns, back, port) as inst:
             for i in range(3):
-                inst.send(["x%d@pref.test" % i], h.message(b"tok-pref-%d" % i))
+                inst.send(["x%d@pref.test" % i, "y%d@PREF.test" % i],
+                          h.message(b"tok-pref-%d" % i))
             inst.wait_until(lambda: all(h.delivered(best, b"tok-pref-%d" % i) for i in range(3)),
                          30, "three messages at the preferred MX")
             inst.wait_queue_empty()
             assert low.connections == 0 and low.transactions == []
             assert len(best.transactions) == 3
+            assert all(len(t["rcpts"]) == 2 for t in best.transactions), best.transactions
             inst.assert_clean()
 
 
@@ -654,6 +661,33 @@ def test_hostile_mx_affects_only_its_worker_and_is_sanitized(tmp_path):
             inst.wait_until(lambda: inst.queue()["env"] == sorted([qflood, qlong]), 20,
                          "only the two deferred messages left")
             inst.assert_clean()
+
+
+def test_tarpit_mx_holds_only_one_worker(tmp_path):
+    """An MX that accepts the connection and never says a word keeps one
+    worker waiting for its greeting; the other worker goes on delivering
+    to a good destination."""
+    stop = threading.Event()
+
+    def tarpit(c):
+        stop.wait(60)
+    with dh.SmtpServer() as good, dh.SmtpServer() as back, \
+            dh.SmtpServer(handler=tarpit) as pit:
+        routes = ["dest.test " + relay(good), "pit.test " + relay(pit),
+                  "localhost " + relay(back)]
+        try:
+            with h.Instance(tmp_path, routes) as inst:
+                inst.send(["x@pit.test"], h.message(b"tok-pit"))
+                inst.wait_until(lambda: pit.connections >= 1, 20, "the tarpit connection")
+                toks = [b"tok-pitgood-%d" % i for i in range(5)]
+                inst.send_many([(["p%d@dest.test" % i], h.message(t)) for i, t in enumerate(toks)])
+                inst.wait_until(lambda: all(h.delivered(good, t) for t in toks), 30,
+                                "the good destination while one worker waits")
+                assert pit.connections == 1
+                assert len(inst.queue()["env"]) == 1
+                inst.assert_clean()
+        finally:
+            stop.set()
 
 
 # ---------------------------------------------------------------- make run
