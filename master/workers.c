@@ -190,19 +190,20 @@ static void derive_one(struct worker_pool *p, const char *v, size_t n)
 	log_event("maildir-route", "route=%s", w->route);
 }
 
-/* Walk routes.cdb (the master's descriptor) with cdb_seq*. */
-static void derive_all(struct master *m)
+/* Walk routes.cdb (the master's descriptor) with cdb_seq*.  0 (also
+ * without a table: no maildir route then), -1 if it cannot be read. */
+static int derive_all(struct master *m)
 {
 	int fd = tables_fd(&m->tables, TABLE_ROUTES);
 	struct cdb c;
 	unsigned pos;
 
 	if (fd < 0)
-		return;
+		return 0;
 	if (cdb_init(&c, fd) != 0) {
-		log_event("error", "reason=routes-unreadable error=%s",
+		log_event("error", "reason=routes-unreadable error=%s detail=maildir-workers-kept",
 		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
-		return;
+		return -1;
 	}
 	cdb_seqinit(&pos, &c);
 	while (cdb_seqnext(&pos, &c) > 0) {
@@ -213,20 +214,26 @@ static void derive_all(struct master *m)
 			derive_one(&m->workers, v, vlen);
 	}
 	cdb_free(&c);
+	return 0;
 }
 
 /* Re-derive the maildir slots (see workers.h). */
 void workers_routes_changed(struct master *m)
 {
 	struct worker_pool *p = &m->workers;
+	int unreadable;
 
 	mark_maildirs(p);
-	derive_all(m);
+	unreadable = derive_all(m) != 0;
 	for (size_t i = 0; i < WORKERS_MAX; i++) {
 		struct worker *w = &p->v[i];
 
 		if (!w->used || w->retire || w->kind != WORKER_MAILDIR || !w->stale)
 			continue;
+		if (unreadable) {		/* keep what runs */
+			w->stale = 0;
+			continue;
+		}
 		log_event("maildir-route-removed", "route=%s pid=%ld", w->route, (long)w->pid);
 		w->stale = 0;
 		if (w->pid > 0) {
