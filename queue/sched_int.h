@@ -28,6 +28,10 @@
  * or no idle worker of its kind) is put back for this long, so one busy
  * destination cannot hold every slot while others could be served. */
 #define SCHED_PARK_S 2
+/* A job whose kind of worker does not exist at all (the master is
+ * replacing recycled workers, or a maildir route has none) waits this
+ * long before its recipients are deferred with 4.3.0. */
+#define SCHED_NO_WORKER_S 30
 /* Messages taken per sched_run call (bounds one poll round's work). */
 #define SCHED_TAKE_BURST 64
 

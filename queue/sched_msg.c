@@ -520,7 +520,7 @@ static struct sworker *idle_worker(struct sched *s, const struct sgroup *g, int 
 }
 
 /* Try to send group g of m; 1 if m was finished (freed) meanwhile. */
-static int try_group(struct sched *s, struct smsg *m, struct sgroup *g)
+static int try_group(struct sched *s, struct smsg *m, struct sgroup *g, int64_t now)
 {
 	int none;
 	struct sworker *w;
@@ -528,7 +528,7 @@ static int try_group(struct sched *s, struct smsg *m, struct sgroup *g)
 	if (!dest_free(s, g->route.dest))
 		return 0;
 	w = idle_worker(s, g, &none);
-	if (w == NULL && none) {
+	if (w == NULL && none && now - m->taken >= SCHED_NO_WORKER_S) {
 		size_t left = m->groups_left;
 
 		smsg_group_end(s, m, g, "no delivery worker for this route");
@@ -564,13 +564,12 @@ void smsg_dispatch(struct sched *s, int64_t now)
 {
 	struct smsg *m = s->active, *next;
 
-	(void)now;
 	for (; m != NULL; m = next) {
 		next = m->next;
 		for (size_t g = 0; g < m->ng; g++) {
 			if (s->inflight >= s->d->conf.concurrency)
 				return;
-			if (m->g[g].state == SG_WAITING && try_group(s, m, &m->g[g]))
+			if (m->g[g].state == SG_WAITING && try_group(s, m, &m->g[g], now))
 				break;
 		}
 	}
