@@ -94,9 +94,16 @@ class Instance:
             self.write_routes(self.routes)
 
     def write_routes(self, lines):
-        src = os.path.join(self.dir, "routes")
-        with open(src, "w") as f:
+        self.write_table("routes", lines)
+
+    def write_table(self, name, lines, mode=0o644):
+        """DIR/name from lines, compiled with postern-table (the .cdb takes
+        the text file's mode when that is not world-readable)."""
+        src = os.path.join(self.dir, name)
+        fd = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as f:
             f.write("".join(l + "\n" for l in lines))
+        os.chmod(src, mode)
         p = subprocess.run([prog("postern-table"), "build", src], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=20)
         assert p.returncode == 0, p.stdout.decode()

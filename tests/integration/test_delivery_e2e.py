@@ -187,6 +187,29 @@ def test_null_mx_bounces_5_1_10(tmp_path):
             inst.assert_clean()
 
 
+def test_relay_tls_verify_and_auth_from_relay_secrets(tmp_path):
+    """A smarthost route with tls=verify and auth=NAME: the master hands
+    the workers relay-secrets.cdb and the CA of tls_ca_file; the message
+    goes out over verified TLS after AUTH, and the password is in no log."""
+    (tmp_path / "ca").mkdir()
+    ca, cert, key = dh.make_ca(tmp_path / "ca")
+    with dh.SmtpServer(tls=dh.server_tls(cert, key), auth=("relayuser", "s3cret pass")) as sink, \
+            dh.SmtpServer() as back:
+        routes = ["dest.test %s tls=verify auth=smarthost" % relay(sink),
+                  "localhost " + relay(back)]
+        inst = h.Instance(tmp_path, routes, conf=["tls_ca_file = " + ca])
+        inst.setup()
+        inst.write_table("relay-secrets", ["smarthost relayuser s3cret pass"], mode=0o600)
+        assert os.stat(os.path.join(inst.dir, "relay-secrets.cdb")).st_mode & 0o077 == 0
+        with inst:
+            inst.send(["x@dest.test"], h.message(b"tok-tls"))
+            t = inst.wait_until(lambda: h.delivered(sink, b"tok-tls"), 30, "delivery over TLS")
+            inst.wait_queue_empty()
+            assert t[0]["tls"] is True and t[0]["auth"] is True, t[0]
+            assert "s3cret" not in inst.log()
+            inst.assert_clean()
+
+
 # ---------------------------------------------------------------- retries
 
 
