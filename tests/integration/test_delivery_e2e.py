@@ -289,6 +289,63 @@ def test_550_bounces_rfc3464_report_to_sender(tmp_path):
             inst.assert_clean()
 
 
+def test_data_refusal_bounces_every_recipient_in_one_report(tmp_path):
+    """A 554 after the data refuses all recipients of the transaction:
+    one report naming both; a message over the sink's SIZE is refused
+    before MAIL (552 5.3.4) and bounced too."""
+    with dh.SmtpServer(final_reply="554 5.6.0 content refused") as sink, \
+            dh.SmtpServer(size=2000) as small, dh.SmtpServer() as back:
+        routes = ["dest.test " + relay(sink), "small.test " + relay(small),
+                  "localhost " + relay(back)]
+        with h.Instance(tmp_path, routes) as inst:
+            inst.send(["a@dest.test", "b@dest.test"], h.message(b"tok-554"))
+            inst.send(["big@small.test"], h.message(b"tok-size") + (b"y" * 70 + b"\r\n") * 80)
+            reps = inst.wait_until(lambda: h.reports_in(back, b"tok-554") and
+                                   h.reports_in(back, b"tok-size"), 30, "two reports")
+            inst.wait_queue_empty()
+            assert len(h.reports_in(back, b"tok-554")) == 1
+            rep = h.Report(h.reports_in(back, b"tok-554")[0]["data"])
+            assert len(rep.recipients) == 2, rep.recipients
+            for a in ("a@dest.test", "b@dest.test"):
+                r = rep.recipient(a)
+                assert r["action"].lower() == "failed" and r["status"] == "5.6.0", r
+            rep = h.Report(h.reports_in(back, b"tok-size")[0]["data"])
+            r = rep.recipient("big@small.test")
+            assert r["status"] == "5.3.4", r
+            assert not any(l.upper().startswith(b"MAIL") for l in small.lines)
+            inst.assert_clean()
+
+
+def test_hostile_dsn_parameters_cannot_inject_report_fields(tmp_path):
+    """ENVID and ORCPT are xtext from the client: CR LF encoded in them
+    must not become new fields of the report (refused at submission or
+    neutralized in the report)."""
+    import smtplib
+    with dh.SmtpServer(rcpt=lambda a: "550 5.1.1 unknown") as sink, dh.SmtpServer() as back:
+        with h.Instance(tmp_path, ["dest.test " + relay(sink), "localhost " + relay(back)]) as inst:
+            with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as c:
+                c.login(h.LOGIN, h.PASSWORD)
+                code, _ = c.mail(h.LOGIN, ["ENVID=e+0D+0AX-Injected-Env:+20yes"])
+                if code != 250:
+                    assert 500 <= code < 600
+                    assert c.mail(h.LOGIN)[0] == 250
+                code, _ = c.rcpt("bad@dest.test",
+                                 ["ORCPT=rfc822;x+0D+0AX-Injected-Rcpt:+20yes@dest.test"])
+                if code != 250:
+                    assert 500 <= code < 600
+                    assert c.rcpt("bad@dest.test")[0] == 250
+                code, text = c.data(h.message(b"tok-inject"))
+                assert code == 250, text
+            reps = inst.wait_until(lambda: h.reports_in(back, b"tok-inject"), 30, "the report")
+            inst.wait_queue_empty()
+            rep = h.Report(reps[0]["data"])
+            fields = set(rep.per_message) | {k for r in rep.recipients for k in r}
+            assert not any(k.startswith("x-injected") for k in fields), fields
+            assert all(k.lower() != "x-injected-env" for k in rep.msg.keys())
+            assert not re.search(rb"\r\nX-Injected-(Env|Rcpt):", reps[0]["data"])
+            inst.assert_clean()
+
+
 def test_expired_message_bounces(tmp_path):
     with dh.SmtpServer(rcpt=lambda a: "451 4.3.0 never") as sink, dh.SmtpServer() as back:
         routes = ["dest.test " + relay(sink), "localhost " + relay(back)]
