@@ -675,6 +675,46 @@ def test_large_8bit_message_byte_exact(tmp_path):
             inst.assert_clean()
 
 
+def test_kill9_of_maildir_worker_leaves_no_partial_file(tmp_path):
+    """kill -9 of postern-maildir (twice) while 200 KB messages are being
+    written: every message ends up in new/, and every file in new/ is a
+    whole message (a killed write may only leave something in tmp/)."""
+    n = 24
+    with h.MaildirUser() as user, dh.SmtpServer() as back:
+        md = user.maildir(tmp_path / "mail" / "k9box")
+        with h.Instance(tmp_path, ["local.test maildir:" + md,
+                                   "localhost " + relay(back)]) as inst:
+            filler = (b"0123456789abcdef" * 4 + b"\r\n") * 3000
+            bodies = {b"tok-mk9-%02d" % i: h.message(b"tok-mk9-%02d" % i, msgid=False) + filler
+                      for i in range(n)}
+            sender = threading.Thread(target=inst.send_many, daemon=True, args=(
+                [(["m%d@local.test" % i], b) for i, b in enumerate(bodies.values())],))
+            sender.start()
+
+            def landed():
+                out = {}
+                for f in h.maildir_files(md):
+                    with open(f, "rb") as fh:
+                        data = fh.read()
+                    tok = [t for t in bodies if b"Subject: " + t + b"\r\n" in data]
+                    assert len(tok) == 1 and data.endswith(bodies[tok[0]]), \
+                        "partial or foreign file %s (%d bytes)" % (f, len(data))
+                    out[tok[0]] = out.get(tok[0], 0) + 1
+                return out
+            for k in (1, 4):
+                inst.wait_until(lambda: len(landed()) >= k, 30, "%d files" % k)
+                pids = inst.wait_until(lambda: inst.pids("postern-maildir"), 20, "the worker")
+                mark = inst.master.mark()
+                os.kill(pids[0], signal.SIGKILL)
+                assert len(landed()) < n, "all delivered before the kill: the test proves nothing"
+                inst.wait_log(r"event=worker-exit role=maildir .*signal=SIGKILL", start=mark)
+            sender.join(60)
+            inst.wait_until(lambda: len(landed()) == n, 60, "all %d messages in new/" % n)
+            inst.wait_queue_empty()
+            assert back.transactions == []
+            inst.assert_clean()
+
+
 # ---------------------------------------------------------------- hostile MX
 
 
