@@ -15,6 +15,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import smtplib
 import subprocess
 import time
@@ -122,6 +123,14 @@ class Instance:
         return self
 
     def __exit__(self, *exc):
+        # SIGTERM first: the master stops queued and the workers with it,
+        # so no orphan keeps running as the maildir user (SIGKILL after 15 s).
+        if self.master.proc is not None and self.master.proc.poll() is None:
+            self.master.signal(signal.SIGTERM)
+            try:
+                self.master.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
         self.master.kill()
 
     # -- submission
@@ -232,9 +241,17 @@ class MaildirUser:
         return self
 
     def __exit__(self, *exc):
-        if self.created:
-            subprocess.run(["userdel", self.name], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=30)
+        if not self.created:
+            return
+        # userdel refuses (8) while a process of the user still runs: a
+        # worker that is just exiting.
+        deadline = time.monotonic() + 15
+        while True:
+            r = subprocess.run(["userdel", self.name], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=30)
+            if r.returncode != 8 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
 
     def maildir(self, path):
         """path with tmp/ new/ cur/, all 0700 and owned by the user."""
