@@ -19,15 +19,22 @@
  *      warning); a process whose real, effective or saved uid is still 0
  *      is refused, and when spec->uid is the real uid every uid and gid
  *      must equal the spec's;
- *   3. PR_SET_DUMPABLE 0 and RLIMIT_CORE 0: a seccomp kill must not write
+ *   3. PR_SET_PDEATHSIG SIGKILL, set again after the drop (the kernel
+ *      clears it whenever the euid or egid changes), then getppid()
+ *      compared with the parent recorded on entry: a role must not
+ *      outlive the master (a SIGKILLed master would otherwise leave
+ *      authd, queued, workers and sessions running under pid 1), and a
+ *      master that died before the signal was armed means exit now.
+ *      Set before the filter, so the filter need not allow prctl;
+ *   4. PR_SET_DUMPABLE 0 and RLIMIT_CORE 0: a seccomp kill must not write
  *      keys into a core file, and nobody may ptrace the role;
- *   4. PR_SET_NO_NEW_PRIVS 1, verified;
- *   5. the libseccomp filter: default SCMP_ACT_KILL_PROCESS (SCMP_ACT_TRAP
+ *   5. PR_SET_NO_NEW_PRIVS 1, verified;
+ *   6. the libseccomp filter: default SCMP_ACT_KILL_PROCESS (SCMP_ACT_TRAP
  *      plus a SIGSYS handler that logs the syscall's name in a
  *      -DSANDBOX_DEBUG build), sandbox_common_rules, then the role's
  *      rules; loaded with SECCOMP_FILTER_FLAG_TSYNC so threads started
  *      later are filtered too;
- *   6. in a -DSANDBOX_PROBE="open"|"socket"|"execve" build,
+ *   7. in a -DSANDBOX_PROBE="open"|"socket"|"execve" build,
  *      sandbox_probe() (lib/sandbox_probe.c) tries that forbidden call.
  *
  * Why the filter is exported and loaded by hand instead of seccomp_load():
@@ -202,7 +209,26 @@ static void check_unprivileged(const struct sandbox_spec *spec)
 		log_fatal("sandbox-dev role=%s detail=ids", spec->role);
 }
 
-/* Step 3: no core file, no ptrace attach, no /proc/PID/mem for peers. */
+/* Step 3: die with the parent.  Called on entry and again after the
+ * drop (which cleared it).  parent is getppid() on entry: a different
+ * answer now means the parent is gone (re-parented to init or a
+ * subreaper) and the signal will never come. */
+static void die_with_parent(const struct sandbox_spec *spec, pid_t parent)
+{
+	int sig = 0;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+	    prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0) != 0)
+		log_fatal("sandbox-pdeathsig role=%s errno=%s", spec->role,
+			  errname(errno));
+	if (sig != SIGKILL)
+		log_fatal("sandbox-pdeathsig role=%s detail=not-set", spec->role);
+	if (getppid() != parent)
+		log_fatal("sandbox-parent-gone role=%s parent=%ld", spec->role,
+			  (long)parent);
+}
+
+/* Step 4: no core file, no ptrace attach, no /proc/PID/mem for peers. */
 static void forbid_core_dumps(const struct sandbox_spec *spec)
 {
 	const struct rlimit zero = { 0, 0 };
@@ -216,7 +242,7 @@ static void forbid_core_dumps(const struct sandbox_spec *spec)
 			  errname(errno));
 }
 
-/* Step 4: execve can never again grant privileges (and seccomp requires
+/* Step 5: execve can never again grant privileges (and seccomp requires
  * it of an unprivileged process). */
 static void set_no_new_privs(const struct sandbox_spec *spec)
 {
@@ -420,7 +446,7 @@ static size_t export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec
 	return len / sizeof filter_prog[0];
 }
 
-/* Step 5: build the allow-list with libseccomp, then install it on every
+/* Step 6: build the allow-list with libseccomp, then install it on every
  * thread (TSYNC; there is only one, but pools started later inherit it). */
 static void load_filter(const struct sandbox_spec *spec)
 {
@@ -455,6 +481,8 @@ static void load_filter(const struct sandbox_spec *spec)
 /* Enter the sandbox described by spec; returns only on success. */
 void sandbox_enter(const struct sandbox_spec *spec)
 {
+	pid_t parent = getppid();
+
 	if (spec == NULL || spec->role == NULL || spec->root == NULL ||
 	    spec->root[0] == '\0')
 		log_fatal("sandbox-spec detail=incomplete");
@@ -462,6 +490,7 @@ void sandbox_enter(const struct sandbox_spec *spec)
 		log_fatal("sandbox-spec role=%s detail=target-is-root",
 			  spec->role);
 	assert_single_threaded();
+	die_with_parent(spec, parent);
 #ifdef POSTERN_SANITIZER
 	/* While /proc is still reachable, let the ASan/UBSan runtime cache
 	 * the memory map (its documented hook for sandboxes).  A report from
@@ -473,6 +502,7 @@ void sandbox_enter(const struct sandbox_spec *spec)
 		chroot_and_drop(spec);
 	else
 		check_unprivileged(spec);
+	die_with_parent(spec, parent);
 	forbid_core_dumps(spec);
 	set_no_new_privs(spec);
 	load_filter(spec);

@@ -6,7 +6,9 @@
  * asserts the process is single-threaded; chroots to spec->root (skipped,
  * like the uid change, when not started as root); drops to spec->uid/gid
  * with no supplementary groups and verifies the drop; sets
- * PR_SET_DUMPABLE 0 and RLIMIT_CORE 0; sets no_new_privs; loads the role's
+ * PR_SET_PDEATHSIG SIGKILL (again after the drop, which clears it) and
+ * exits if the parent it was started by is already gone, so no role
+ * outlives the master; sets PR_SET_DUMPABLE 0 and RLIMIT_CORE 0; sets no_new_privs; loads the role's
  * libseccomp allow-list with SCMP_ACT_KILL_PROCESS as default and TSYNC.
  * Any failure writes one log line and exits 111: there is no path that
  * carries on unsandboxed.
