@@ -345,24 +345,45 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
+def free_udp_tcp_port():
+    """A port free on 127.0.0.1 for both UDP and TCP: dnsmasq binds both."""
+    for _ in range(50):
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            try:
+                t.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
 class Dnsmasq:
-    """dnsmasq on 127.0.0.1:PORT, answering only from its arguments."""
+    """dnsmasq on 127.0.0.1:PORT, answering only from its arguments.
+
+    The port is chosen free for UDP and TCP, but another test may take it
+    before dnsmasq binds: a dnsmasq that exits at start is tried again on
+    a new port (a bounded number of times), and the last error is shown."""
 
     def __init__(self, records):
-        self.port = free_udp_port()
-        exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-        argv = [exe, "-k", "--conf-file=/dev/null", "--port=%d" % self.port,
-                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-                "--no-hosts", "--pid-file=", "--local=/test/", "--log-facility=-",
-                "--user=nobody"] + records
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        end = time.time() + 5
-        while time.time() < end:
-            if self._answers():
-                return
-            time.sleep(0.05)
-        self.close()
-        raise RuntimeError("dnsmasq did not start")
+        err = b""
+        for _ in range(5):
+            self.port = free_udp_tcp_port()
+            exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+            argv = [exe, "-k", "--conf-file=/dev/null", "--port=%d" % self.port,
+                    "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
+                    "--no-hosts", "--pid-file=", "--local=/test/", "--log-facility=-",
+                    "--user=nobody"] + records
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE)
+            end = time.time() + 10
+            while time.time() < end and self.proc.poll() is None:
+                if self._answers():
+                    return
+                time.sleep(0.05)
+            self.close()
+            err = self.proc.stderr.read() if self.proc.stderr else b""
+        raise RuntimeError("dnsmasq did not start: %r" % err[-500:])
 
     def _answers(self):
         q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x00\x00\x06\x00\x01"
