@@ -85,6 +85,7 @@ class TlsSession:
         self.tlsd_pid = self.smtpd_pid = None
         self.tlsd_rc = self.smtpd_rc = None
         self.ready = threading.Event()
+        self.closed = threading.Event()
         self.error = None
         auth_ours, self._auth_s = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         queue_ours, self._queue_s = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -104,6 +105,10 @@ class TlsSession:
             self.error = e
         finally:
             self.ready.set()
+        # tlsd and smtpd die with the thread that spawned them (sandbox_enter
+        # arms PR_SET_PDEATHSIG, which follows the parent thread): keep this
+        # thread until close() has reaped them.
+        self.closed.wait(600)
 
     def _spawn(self, conn):
         devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
@@ -184,12 +189,14 @@ class TlsSession:
     def close(self):
         self.listener.close()
         if not self.ready.is_set() or self.tlsd_pid is None:
+            self.closed.set()
             return
         rcs = self.wait(10)
         for pid, rc in ((self.tlsd_pid, rcs[0]), (self.smtpd_pid, rcs[1])):
             if rc is None:
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
+        self.closed.set()
 
     def tlsd_log(self, pattern):
         import re
