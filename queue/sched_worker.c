@@ -95,30 +95,60 @@ static int printable(const unsigned char *t, size_t n)
 	return 1;
 }
 
-/* A `rcpt` frame; 0, or -1 (malformed). */
-static int on_rcpt(struct sched *s, struct sworker *w, struct frame_reader *fr)
+/* Parse one result frame (see sched_int.h).  Pure: no state but *r. */
+int sw_parse_result(const unsigned char *p, size_t n, const struct sw_expect *x,
+                    struct sw_result *r)
+{
+	struct frame_reader fr;
+	uint64_t id, index, code;
+	char cls[8];
+	const unsigned char *t;
+	size_t tn;
+
+	memset(r, 0, sizeof *r);
+	fr_init(&fr, p, n);
+	if (fr_is(&fr, "bye") == 1) {
+		r->kind = SWR_BYE;
+		return fr_end(&fr) == 0 ? 0 : -1;
+	}
+	if (fr_is(&fr, "done") == 1) {
+		r->kind = SWR_DONE;
+		return x->has_job && fr_u64(&fr, &id, UINT64_MAX) == 0 && fr_end(&fr) == 0 &&
+		       id == x->job_id ? 0 : -1;
+	}
+	if (fr_is(&fr, "rcpt") != 1)
+		return -1;
+	r->kind = SWR_RCPT;
+	if (!x->has_job || x->n == 0 || fr_u64(&fr, &id, UINT64_MAX) < 0 || id != x->job_id ||
+	    fr_u64(&fr, &index, x->n - 1) < 0 || fr_str(&fr, cls, sizeof cls) < 0 ||
+	    fr_u64(&fr, &code, 999) < 0 || fr_str(&fr, r->status, sizeof r->status) < 0 ||
+	    fr_bytes(&fr, &t, &tn, SSTATE_TEXT_MAX) < 0 || fr_end(&fr) < 0 ||
+	    !sstate_status_ok(r->status) || !printable(t, tn))
+		return -1;
+	if (strcmp(cls, "ok") == 0)
+		r->cls = 'o';
+	else if (strcmp(cls, "temp") == 0)
+		r->cls = 't';
+	else if (strcmp(cls, "perm") == 0)
+		r->cls = 'p';
+	else
+		return -1;
+	r->index = (size_t)index;
+	r->code = (unsigned)code;
+	memcpy(r->text, t, tn);
+	r->text[tn] = '\0';
+	return 0;
+}
+
+/* A parsed `rcpt` result for w's job; 0, or -1 (answered twice). */
+static int on_rcpt(struct sched *s, struct sworker *w, const struct sw_result *r)
 {
 	struct sgroup *g = w->job;
-	uint64_t id, index, code;
-	char cls[8], status[SSTATE_STATUS_MAX + 1], text[SSTATE_TEXT_MAX + 1];
-	const unsigned char *t;
-	size_t tn, ri;
+	size_t ri = g->idx[r->index];
 
-	if (g == NULL || fr_u64(fr, &id, UINT64_MAX) < 0 || id != g->job_id ||
-	    fr_u64(fr, &index, g->n ? g->n - 1 : 0) < 0 || g->n == 0 ||
-	    fr_str(fr, cls, sizeof cls) < 0 || fr_u64(fr, &code, 999) < 0 ||
-	    fr_str(fr, status, sizeof status) < 0 || fr_bytes(fr, &t, &tn, SSTATE_TEXT_MAX) < 0 ||
-	    fr_end(fr) < 0 || !sstate_status_ok(status) || !printable(t, tn))
-		return -1;
-	ri = g->idx[index];
 	if (w->job_msg->cls[ri] != 0)
 		return -1;	/* answered twice */
-	if (strcmp(cls, "ok") != 0 && strcmp(cls, "temp") != 0 && strcmp(cls, "perm") != 0)
-		return -1;
-	memcpy(text, t, tn);
-	text[tn] = '\0';
-	smsg_answer(s, w->job_msg, ri, cls[0] == 'o' ? 'o' : cls[0] == 't' ? 't' : 'p',
-	            (unsigned)code, status, text);
+	smsg_answer(s, w->job_msg, ri, r->cls, r->code, r->status, r->text);
 	g->answered++;
 	return 0;
 }
@@ -126,16 +156,14 @@ static int on_rcpt(struct sched *s, struct sworker *w, struct frame_reader *fr)
 /* One frame from w; 0 go on, 1 w was closed (bye or malformed). */
 static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, size_t n)
 {
-	struct frame_reader fr;
-	uint64_t id;
+	static struct sw_result r;
+	struct sw_expect x = { w->job != NULL, w->job ? w->job->job_id : 0,
+	                       w->job ? w->job->n : 0 };
 
-	fr_init(&fr, p, n);
-	if (fr_is(&fr, "rcpt") == 1) {
-		if (on_rcpt(s, w, &fr) == 0)
+	if (sw_parse_result(p, n, &x, &r) == 0) {
+		if (r.kind == SWR_RCPT && on_rcpt(s, w, &r) == 0)
 			return 0;
-	} else if (fr_is(&fr, "done") == 1) {
-		if (w->job != NULL && fr_u64(&fr, &id, UINT64_MAX) == 0 && fr_end(&fr) == 0 &&
-		    id == w->job->job_id) {
+		if (r.kind == SWR_DONE) {
 			struct sgroup *g = w->job;
 			struct smsg *m = w->job_msg;
 
@@ -144,9 +172,10 @@ static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, 
 			smsg_group_end(s, m, g, "delivery worker gave no result");
 			return 0;
 		}
-	} else if (fr_is(&fr, "bye") == 1 && fr_end(&fr) == 0) {
-		sw_close(s, w, "bye");
-		return 1;
+		if (r.kind == SWR_BYE) {
+			sw_close(s, w, "bye");
+			return 1;
+		}
 	}
 	sw_close(s, w, "malformed");
 	return 1;
