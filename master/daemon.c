@@ -28,6 +28,7 @@
 #include "fds.h"
 #include "log.h"
 #include "child.h"
+#include "childend.h"
 #include "master.h"
 #include "netstring.h"
 #include "progfd.h"
@@ -447,49 +448,6 @@ void daemons_start_all(struct master *m)
 
 /* ---------------------------------------------------------------- death */
 
-/* Relay and close d's log pipe (after its death). */
-static void drain_log(struct master *m, struct daemon *d)
-{
-	uint64_t now_s = now_ms() / 1000;
-
-	if (d->logfd < 0)
-		return;
-	logrelay_read(&d->relay, d->logfd, d->logkey, m->conf->log_lines_per_second * 4,
-	              now_s, 4 * LOG_BUDGET);
-	logrelay_finish(&d->relay, d->logkey, m->conf->log_lines_per_second * 4, now_s);
-	close(d->logfd);
-	d->logfd = -1;
-}
-
-/* Log how d ended. */
-static void log_death(const struct daemon *d, int status, uint64_t ran_ms)
-{
-	struct logline l;
-	char buf[32];
-
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
-		ll_begin(&l, "sandbox-violation");
-		ll_str(&l, "role", d->role->name);
-		ll_str(&l, "signal", "SIGSYS");
-		ll_i64(&l, "pid", d->pid);
-		ll_emit(&l);
-	}
-	ll_begin(&l, "daemon-exit");
-	ll_str(&l, "role", d->role->name);
-	ll_i64(&l, "pid", d->pid);
-	if (WIFEXITED(status)) {
-		snprintf(buf, sizeof(buf), "exit:%d", WEXITSTATUS(status));
-		ll_str(&l, "status", buf);
-	} else {
-		const char *ab = sigabbrev_np(WTERMSIG(status));
-
-		snprintf(buf, sizeof(buf), "SIG%s", ab ? ab : "?");
-		ll_str(&l, "signal", buf);
-	}
-	ll_u64(&l, "ran_ms", ran_ms);
-	ll_emit(&l);
-}
-
 /* SIGTERM the sessions bound to instance gen of slot. */
 static void end_bound_sessions(struct master *m, enum daemon_slot slot, uint64_t gen)
 {
@@ -522,8 +480,8 @@ int daemons_reaped(struct master *m, pid_t pid, int status)
 		if (d->role == NULL || d->pid != pid || pid <= 0)
 			continue;
 		ran = now_ms() - d->started_ms;
-		drain_log(m, d);
-		log_death(d, status, ran);
+		childend_drain_log(m, &d->relay, &d->logfd, d->logkey, 4 * LOG_BUDGET);
+		childend_log("daemon-exit", d->role->name, d->pid, status, ran);
 		clear_queue(d);
 		if (d->ctl >= 0)
 			close(d->ctl);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "childend.h"
 #include "fds.h"
 #include "log.h"
 #include "master.h"
@@ -523,49 +524,6 @@ void workers_step(struct master *m)
 
 /* ---------------------------------------------------------------- death */
 
-/* Relay the rest of w's log pipe and close it. */
-static void drain_log(struct master *m, struct worker *w)
-{
-	uint64_t now_s = now_ms() / 1000;
-
-	if (w->logfd < 0)
-		return;
-	logrelay_read(&w->relay, w->logfd, logkey_of(w), m->conf->log_lines_per_second * 4,
-	              now_s, 4 * LOG_BUDGET);
-	logrelay_finish(&w->relay, logkey_of(w), m->conf->log_lines_per_second * 4, now_s);
-	close(w->logfd);
-	w->logfd = -1;
-}
-
-/* Log how w ended (a SIGSYS death first as a sandbox violation). */
-static void log_death(const struct worker *w, int status, uint64_t ran_ms)
-{
-	struct logline l;
-	char buf[32];
-
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
-		ll_begin(&l, "sandbox-violation");
-		ll_str(&l, "role", role_of(w));
-		ll_str(&l, "signal", "SIGSYS");
-		ll_i64(&l, "pid", w->pid);
-		ll_emit(&l);
-	}
-	ll_begin(&l, "worker-exit");
-	ll_str(&l, "role", role_of(w));
-	ll_i64(&l, "pid", w->pid);
-	if (WIFEXITED(status)) {
-		snprintf(buf, sizeof(buf), "exit:%d", WEXITSTATUS(status));
-		ll_str(&l, "status", buf);
-	} else {
-		const char *ab = sigabbrev_np(WTERMSIG(status));
-
-		snprintf(buf, sizeof(buf), "SIG%s", ab ? ab : "?");
-		ll_str(&l, "signal", buf);
-	}
-	ll_u64(&l, "ran_ms", ran_ms);
-	ll_emit(&l);
-}
-
 /* pid reaped (see workers.h). */
 int workers_reaped(struct master *m, pid_t pid, int status)
 {
@@ -577,8 +535,8 @@ int workers_reaped(struct master *m, pid_t pid, int status)
 		if (!w->used || w->pid != pid)
 			continue;
 		ran = now_ms() - w->started_ms;
-		drain_log(m, w);
-		log_death(w, status, ran);
+		childend_drain_log(m, &w->relay, &w->logfd, logkey_of(w), 4 * LOG_BUDGET);
+		childend_log("worker-exit", role_of(w), w->pid, status, ran);
 		w->pid = 0;
 		if (w->retire) {
 			memset(w, 0, sizeof(*w));
