@@ -21,16 +21,31 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct tls_ticket_keys ticket_keys;
 static EVP_CIPHER *ticket_cipher;
 
+/* Only libssl's reason strings are loaded (init_library), so a reason
+ * from libcrypto comes back as OpenSSL's numeric form, e.g.
+ * "error:0480006C:PEM routines::reason(108)" (`openssl errstr 0480006C`
+ * names it); a system error by its errno name. */
 const char *tlsd_ssl_error(void)
 {
+	static char text[160];
 	unsigned long e = ERR_get_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 
+	if (e != 0 && r == NULL && ERR_SYSTEM_ERROR(e)) {
+		const char *name = strerrorname_np(ERR_GET_REASON(e));
+
+		snprintf(text, sizeof text, "system error %s", name ? name : "unknown");
+		r = text;
+	} else if (e != 0 && r == NULL) {
+		ERR_error_string_n(e, text, sizeof text);
+		r = text;
+	}
 	ERR_clear_error();
 	return r ? r : "unknown";
 }
@@ -80,13 +95,18 @@ static int ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 	return 0;
 }
 
-/* Library, provider and RNG: everything that could touch a file. */
+/* Library, provider and RNG: everything that could touch a file.
+ * libcrypto's error strings are not loaded: their table is about 50 KiB
+ * of heap and 0.3 ms of CPU in every tlsd (one per connection), for text
+ * that only a failed set-up would print (tlsd_ssl_error then gives the
+ * numeric code).  libssl's own strings (16 KiB) stay: they name why a
+ * handshake failed in the `tls-failed` log line. */
 static void init_library(void)
 {
 	unsigned char seed[32];
 
 	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
-	                     OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+	                     OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
 	                     NULL) != 1)
 		log_fatal("OpenSSL initialisation failed");
 	if (OSSL_PROVIDER_load(NULL, "default") == NULL)
