@@ -353,7 +353,37 @@ static void do_delete(struct admin *a, const char *id)
 	send_frame(a, "ok", NULL, 0);
 }
 
-/* `hold id` / `release id`: move between new/ and hold/. */
+/* `hold id`: from new/, or from cur/ unless an attempt round has it
+ * (its jobs are out: the round's end would race the move).  The index
+ * entry is dropped, so the scheduler never looks for it; state/<id>
+ * stays, and `release` resumes from it. */
+static void do_hold(struct admin *a, const char *id)
+{
+	const struct qdir *q = &a->d->q;
+	int where = qdir_find_message(q, id);
+
+	if (where != QD_NEW && where != QD_CUR) {
+		send_frame(a, "err", where == QD_HOLD ? "already held" : "not there",
+		           where == QD_HOLD ? 12 : 9);
+		return;
+	}
+	if (a->d->sched != NULL && sched_busy(a->d->sched, id)) {
+		send_frame(a, "err", "busy: being delivered, try again", 32);
+		return;
+	}
+	if (renameat(q->d[where], id, q->d[QD_HOLD], id) != 0) {
+		send_frame(a, "err", "rename failed", 13);
+		return;
+	}
+	(void)fsync(q->d[QD_HOLD]);
+	(void)fsync(q->d[where]);
+	if (a->d->sched != NULL)
+		(void)sched_forget(a->d->sched, id);
+	log_admin("hold", id);
+	send_frame(a, "ok", NULL, 0);
+}
+
+/* `release id`: move from hold/ to new/. */
 static void do_move(struct admin *a, const char *id, enum qd from, enum qd to,
                     const char *what)
 {
@@ -410,7 +440,7 @@ static void serve(struct admin *a)
 		else if (del)
 			do_delete(a, id);
 		else if (hold)
-			do_move(a, id, QD_NEW, QD_HOLD, "hold");
+			do_hold(a, id);
 		else
 			do_move(a, id, QD_HOLD, QD_NEW, "release");
 	} else {

@@ -1,7 +1,7 @@
 /*
  * sched.c — the scheduler's entry points (sched.h): the index scan at
  * start, the commit hook, adopting workers, the poll hooks, taking due
- * messages and `flush`.  postern-queued; the scan runs before the sandbox
+ * messages, `flush`, and the index side of `hold`.  postern-queued; the scan runs before the sandbox
  * (getdents64 through fdopendir), the rest inside it.
  */
 #include <dirent.h>
@@ -182,4 +182,36 @@ size_t sched_flush(struct sched *s, const char *id)
 		}
 	}
 	return id == NULL ? s->ix.n : 0;
+}
+
+/* Busy (see sched.h): the active list holds every message of an attempt
+ * round; its jobs are out or about to be, and its round ends by writing
+ * state/<id> or removing cur/<id>, which a move to hold/ would race. */
+int sched_busy(const struct sched *s, const char *id)
+{
+	for (const struct smsg *m = s->active; m != NULL; m = m->next)
+		if (strcmp(m->e->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Forget (see sched.h).  Every entry with that id goes: a message held
+ * from new/ and released again before its first entry came due had two. */
+int sched_forget(struct sched *s, const char *id)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < s->ix.n;) {
+		struct sentry *e = s->ix.heap[i];
+
+		if (strcmp(e->id, id) != 0) {
+			i++;
+			continue;
+		}
+		six_remove(&s->ix, e);
+		free(e);
+		found = 1;
+		i = 0;	/* the heap was reordered: scan again (rare: duplicates) */
+	}
+	return found;
 }

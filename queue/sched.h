@@ -60,4 +60,12 @@ int sched_run(struct sched *s);
 /* Make one message (id) or all (id NULL) due now; how many. */
 size_t sched_flush(struct sched *s, const char *id);
 
+/* 1 if message id is being delivered right now (taken for an attempt
+ * round: a job may be out), so it must stay where it is; else 0. */
+int sched_busy(const struct sched *s, const char *id);
+
+/* Drop id from the index (it was moved to hold/ by the admin): a later
+ * `release` adds it again with sched_add.  1 if it was there, else 0. */
+int sched_forget(struct sched *s, const char *id);
+
 #endif
