@@ -478,6 +478,18 @@ static void load_filter(const struct sandbox_spec *spec)
 			  spec->role, rc, rc < 0 ? errname(errno) : "none");
 }
 
+/* Between fork and execve (see sandbox.h). */
+int sandbox_die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		return -1;
+	if (getppid() != parent) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
 /* Enter the sandbox described by spec; returns only on success. */
 void sandbox_enter(const struct sandbox_spec *spec)
 {

@@ -63,6 +63,14 @@ struct sandbox_spec {
 /* Enter the sandbox described by spec; returns only on success. */
 void sandbox_enter(const struct sandbox_spec *spec);
 
+/* For a child of the master between fork and execve: PR_SET_PDEATHSIG
+ * SIGKILL (kept across the execve of a program that is not set-id), then
+ * getppid() must still be parent (the master's pid, read before fork), so
+ * a master killed during the role's set-up before sandbox_enter takes the
+ * role with it.  0, or -1 with errno (ESRCH: the master is already gone):
+ * the caller _exits. */
+int sandbox_die_with_parent(pid_t parent);
+
 /* Rules every role needs to leave and to log: write, exit_group, and the
  * sanitizer runtime's needs in -DPOSTERN_SANITIZER builds.  sandbox_enter
  * adds them itself. */

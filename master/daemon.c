@@ -32,6 +32,7 @@
 #include "master.h"
 #include "netstring.h"
 #include "progfd.h"
+#include "sandbox.h"
 #include "tables.h"
 #include "workers.h"
 
@@ -366,7 +367,7 @@ static int spawn(struct master *m, enum daemon_slot slot)
 	int src[DAEMON_FD_EXTRA + DAEMON_FD_EXTRA_MAX];
 	int logp[2] = { -1, -1 }, ctlp[2] = { -1, -1 };
 	size_t nextra = 0;
-	pid_t pid;
+	pid_t pid, master;
 	const char *step = "arguments";
 
 	if (build_args(&a, m, d) != 0)
@@ -390,9 +391,14 @@ static int spawn(struct master *m, enum daemon_slot slot)
 	src[DAEMON_FD_LOG] = logp[1];
 	src[DAEMON_FD_CONTROL] = ctlp[1];
 	step = "fork";
+	master = getpid();
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		/* Dies with the master from here on, set-up included. */
+		if (sandbox_die_with_parent(master) != 0)
+			_exit(127);
 		child_exec(d->role->name, src, DAEMON_FD_EXTRA + nextra, d->progfd, a.argv);
+	}
 	if (pid < 0)
 		goto fail;
 	close(logp[1]);

@@ -43,6 +43,7 @@
 #include "master.h"
 #include "netstring.h"
 #include "progfd.h"
+#include "sandbox.h"
 #include "tables.h"
 #include "workers.h"
 
@@ -455,7 +456,7 @@ static void spawn(struct master *m, struct worker *w)
 	int src[5], logp[2] = { -1, -1 }, chan[2] = { -1, -1 }, extra = -1;
 	int prog = w->kind == WORKER_SMTP ? m->workers.prog_deliver : m->workers.prog_maildir;
 	size_t nfds = 4;
-	pid_t pid = -1;
+	pid_t pid = -1, master = getpid();
 
 	if (prog < 0)
 		return;
@@ -473,8 +474,12 @@ static void spawn(struct master *m, struct worker *w)
 		if (extra >= 0)
 			src[nfds++] = extra;
 		pid = fork();
-		if (pid == 0)
+		if (pid == 0) {
+			/* Dies with the master from here on, set-up included. */
+			if (sandbox_die_with_parent(master) != 0)
+				_exit(127);
 			child_exec(role_of(w), src, nfds, prog, a.argv);
+		}
 	}
 	if (pid < 0)
 		log_event("error", "reason=worker-spawn-failed role=%s error=%s", role_of(w),
