@@ -5,10 +5,12 @@
  */
 #include "queue_client.h"
 
+#include "bufio.h"
 #include "chan.h"
 #include "netstring.h"
 #include "reply.h"
 
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -46,7 +48,10 @@ static int recv_reply(int fd, int64_t deadline_ms, struct queue_reply *r, int wa
 	size_t plen, tlen;
 	uint64_t code;
 
-	if (chan_recv(fd, buf, sizeof buf, &payload, &plen, deadline_ms) <= 0)
+	/* Wait first: the reply is never there yet right after the request,
+	 * and chan_recv would try recv (EAGAIN) before its own wait. */
+	if (fd_wait(fd, POLLIN, deadline_ms) < 0 ||
+	    chan_recv(fd, buf, sizeof buf, &payload, &plen, deadline_ms) <= 0)
 		return dead(fd);
 	fr_init(&fr, payload, plen);
 	if (fr_is(&fr, "reply") != 1 || fr_u64(&fr, &code, 599) < 0 || code < 200 ||

@@ -34,6 +34,7 @@ struct direction {
 	int eof;		/* from has closed */
 	int shut;		/* the close was passed on to `to` */
 	short want_from, want_to;	/* poll events each end waits for */
+	int drained;		/* from said EAGAIN/WANT_READ since the last poll */
 	uint64_t bytes;		/* relayed, for the session-end line */
 };
 
