@@ -1,7 +1,10 @@
 /*
  * child.c — from fork to execveat in every child of the master (see
  * child.h).  Runs only in the forked child of a single-threaded master, so
- * it may use the master's memory but must not return into it.
+ * it may use the master's memory but must not return into it; after
+ * child_spawn's vfork that memory is the master's own, so nothing here
+ * writes anything but the child's stack and its own kernel state
+ * (descriptors, signal dispositions, session).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -90,4 +93,15 @@ void child_exec(const char *role, const int *src, size_t n, int progfd,
 	child_place_fds(role, src, n);
 	progfd_exec(prog, argv);
 	child_fail(role, "execve");
+}
+
+/* vfork and exec (see child.h). */
+pid_t child_spawn(const char *role, const int *src, size_t n, int progfd,
+                  char *const argv[])
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		child_exec(role, src, n, progfd, argv);
+	return pid;
 }

@@ -2,8 +2,8 @@
  * session.c — spawning postern-smtpd (and, on starttls and tls listeners,
  * postern-tlsd in front of it, master/tlsd.c) for one accepted connection.
  *
- * Process: postern (master, root); the code after fork runs in the child
- * until execveat.  postern-smtpd is exec'd as root with:
+ * Process: postern (master, root); the code after vfork (child_spawn) runs
+ * in the child until execveat.  postern-smtpd is exec'd as root with:
  *   fd 0  the client's TCP socket (plain listener; non-blocking); on a
  *         starttls listener the pre-TLS pair to tlsd; on tls /dev/null
  *   fd 1  /dev/null on a plain listener, else the post-TLS pair to tlsd
@@ -189,10 +189,8 @@ static void log_connect(const struct session *s, const struct listen_spec *l)
 /* Fork postern-tlsd for s from t; its pid, or -1. */
 static pid_t fork_tlsd(struct master *m, struct session *s, struct tlsd_spawn *t)
 {
-	pid_t pid = fork();
+	pid_t pid = child_spawn("tlsd", t->src, TLSD_FD_COUNT, m->prog_tlsd, t->argv);
 
-	if (pid == 0)
-		child_exec("tlsd", t->src, TLSD_FD_COUNT, m->prog_tlsd, t->argv);
 	if (pid > 0) {
 		s->tls_pid = pid;
 		s->tls_logfd = t->logread;
@@ -246,9 +244,7 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
 		close_spawn_fds(src, logread, ends);
 		goto fail;
 	}
-	s->pid = fork();
-	if (s->pid == 0)
-		child_exec("smtpd", src, SMTPD_FD_COUNT, m->prog_smtpd, a.argv);
+	s->pid = child_spawn("smtpd", src, SMTPD_FD_COUNT, m->prog_smtpd, a.argv);
 	err = errno;
 	close(src[SMTPD_FD_LOG]);
 	close(src[SMTPD_FD_AUTH]);
