@@ -58,6 +58,7 @@ int serve_init(struct authd *a)
 		return -1;
 	for (size_t i = 0; i < SERVE_SESSIONS_MAX; i++)
 		a->s[i].fd = -1;
+	a->hi = 0;
 	a->ctl_status = 1;
 	return 0;
 }
@@ -369,6 +370,8 @@ static void add_session(struct authd *a, const struct ctl_msg *m, int fd)
 		s->plain = m->plain;
 		s->tls = 0;
 		memset(&s->req, 0, sizeof(s->req));
+		if (i >= a->hi)
+			a->hi = i + 1;
 		return;
 	}
 	log_event("session-refused", "reason=table-full");
@@ -378,7 +381,7 @@ static void add_session(struct authd *a, const struct ctl_msg *m, int fd)
 /* TLS facts for a session (TLS issue): AUTH becomes possible there. */
 static void set_tls(struct authd *a, const struct ctl_msg *m)
 {
-	for (size_t i = 0; i < SERVE_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < a->hi; i++) {
 		if (a->s[i].state != AS_FREE && strcmp(a->s[i].id, m->id) == 0)
 			a->s[i].tls = 1;
 	}
@@ -438,7 +441,7 @@ static int run_due(struct authd *a)
 {
 	uint64_t now = clock_ms(), next = UINT64_MAX;
 
-	for (size_t i = 0; i < SERVE_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < a->hi; i++) {
 		struct asess *s = &a->s[i];
 
 		if (s->state != AS_WAIT)
@@ -464,7 +467,9 @@ int serve_run(struct authd *a)
 
 		pfd[n++] = (struct pollfd){ a->ctl, POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ a->wake, POLLIN, 0 };
-		for (size_t i = 0; i < SERVE_SESSIONS_MAX; i++) {
+		while (a->hi > 0 && a->s[a->hi - 1].state == AS_FREE)
+			a->hi--;
+		for (size_t i = 0; i < a->hi; i++) {
 			if (a->s[i].state == AS_FREE)
 				continue;
 			a->pidx[n] = i;

@@ -61,6 +61,10 @@ struct authd {
 	struct limits *limits;
 	struct auth_cache *cache;
 	struct asess *s;		/* SERVE_SESSIONS_MAX slots */
+	/* Every slot at or above hi is free: the loops walk s[0..hi), not
+	 * all SERVE_SESSIONS_MAX slots on every wake-up (new sessions take
+	 * the lowest free slot, so in use slots stay dense). */
+	size_t hi;
 	void *pfd;			/* poll set storage */
 	size_t *pidx;
 };
