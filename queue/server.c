@@ -15,6 +15,11 @@
  * (QR_COMMIT) waits in a list; after the round, ONE commit_group makes
  * all their files durable, renames them and syncs the directories once
  * (commit.c), and only then are their 250s sent.
+ *
+ * A session is not read again in the round after a request answered
+ * with a reply: smtpd waits for every reply before its next request
+ * (only `chunk` has none), so that read would only find EAGAIN (two
+ * syscalls per request); poll reports the next one.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -330,7 +335,7 @@ static void session_ready(struct server *sv, struct qsession *s)
 		case QR_REPLY:
 			if (send_reply(s, &r) < 0)
 				close_session(sv, s, "reply-failed");
-			break;
+			return;	/* smtpd waits for it (see the header) */
 		case QR_NONE:
 			break;
 		case QR_COMMIT:
