@@ -25,6 +25,12 @@
 const struct sandbox_rule sandbox_common_rules[] = {
 	SB_RULE(write),		/* log lines (lib/log.c): one write(2) each */
 	SB_RULE(exit_group),	/* _exit(): the only way out of a role */
+	/* The kernel resumes a sleeping poll()/nanosleep() with a timeout
+	 * through restart_syscall after a stop (SIGSTOP/SIGCONT from an
+	 * operator, a debugger attaching): without it `kill -STOP` then
+	 * `kill -CONT`, or `strace -p`, would kill any role with SIGSYS.
+	 * It only resumes the interrupted call with its own arguments. */
+	SB_RULE(restart_syscall),
 #ifdef POSTERN_SANITIZER
 	/* ASan/UBSan runtime (measured with strace on the asan build of
 	 * tests/unit/test_sandbox.c): */
