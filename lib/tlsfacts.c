@@ -8,7 +8,6 @@
 
 #include "netstring.h"
 
-#include <sodium.h>
 #include <string.h>
 
 int tlsfacts_version_ok(const char *v)
@@ -86,7 +85,7 @@ int tlskeys_parse(const unsigned char *payload, size_t n, struct tls_ticket_keys
 	const unsigned char *p;
 	size_t len;
 
-	sodium_memzero(k, sizeof *k);
+	explicit_bzero(k, sizeof *k);
 	fr_init(&r, payload, n);
 	if (fr_is(&r, "keys") != 1)
 		goto bad;
@@ -100,7 +99,7 @@ int tlskeys_parse(const unsigned char *payload, size_t n, struct tls_ticket_keys
 		goto bad;
 	return 0;
 bad:
-	sodium_memzero(k, sizeof *k);
+	explicit_bzero(k, sizeof *k);
 	return -1;
 }
 

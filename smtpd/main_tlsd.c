@@ -29,7 +29,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sodium.h>
 #include <unistd.h>
 
 /* How long the master's `keys` frame may take to be there (it is written
@@ -56,7 +55,7 @@ static void read_keys(struct tls_ticket_keys *k)
 	              clock_ms() + KEYS_TIMEOUT_MS) <= 0 ||
 	    tlskeys_parse(payload, plen, k) < 0)
 		log_fatal("no valid keys frame on the facts descriptor");
-	sodium_memzero(buf, sizeof buf);
+	explicit_bzero(buf, sizeof buf);
 }
 
 int main(int argc, char *argv[])
@@ -76,7 +75,7 @@ int main(int argc, char *argv[])
 		log_fatal("cannot ignore SIGPIPE");
 	read_keys(&keys);
 	ctx = tlsd_ctx_new(&args, &keys);
-	sodium_memzero(&keys, sizeof keys);
+	explicit_bzero(&keys, sizeof keys);
 	ssl = SSL_new(ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, TLSD_FD_CLIENT) != 1)
 		log_fatal("SSL_new: %s", tlsd_ssl_error());
