@@ -7,7 +7,7 @@
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libsodium-dev libssl-dev
 libcdb-dev tinycdb libcmocka-dev clang libclang-rt-14-dev openssl
-python3 python3-pytest swaks libnet-ssleay-perl strace procps dnsmasq-base"
+python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl strace procps dnsmasq-base"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
