@@ -29,6 +29,7 @@
 #include "log.h"
 #include "child.h"
 #include "childend.h"
+#include "maildirs.h"
 #include "master.h"
 #include "netstring.h"
 #include "progfd.h"
@@ -237,7 +238,7 @@ void daemons_refresh_tables(struct master *m, int force)
 	if (bits != 0)
 		daemons_tables_changed(m, bits);
 	if (bits & TABLE_BIT(TABLE_ROUTES))
-		workers_routes_changed(m);
+		maildirs_routes_changed(m);
 }
 
 /* Hand the daemons their ends of s's channels (see daemon.h). */

@@ -34,6 +34,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "maildirs.h"
 #include "master.h"
 #include "roles.h"
 #include "signals.h"
@@ -153,7 +154,7 @@ static void prepare(struct master *m)
 	randombytes_buf(m->auth_key, sizeof(m->auth_key));
 	tables_init(&m->tables);
 	(void)tables_refresh(&m->tables, m->conf->dir, m->ids.root, 1);
-	workers_routes_changed(m);
+	maildirs_routes_changed(m);
 	ticketkeys_init(&m->tickets);
 }
 

@@ -1,30 +1,26 @@
 /*
- * workers.c — spawning, binding and recycling the delivery workers
+ * workers.c — the pool of delivery workers: its slots, spawning,
+ * binding to queued, respawn with backoff, reaping and shutdown
  * (contract in workers.h; notes/sched.md §1, §2; descriptors in lib/fds.h
  * DELIVER_FD_* and MAILDIR_FD_*; arguments in deliver/args.h and
- * deliver/maildir_args.h).
+ * deliver/maildir_args.h).  Which maildir slots exist, and the checks of
+ * a maildir root, are maildirs.c's.
  *
  * Per worker: fork + execveat of the program opened at start, as root with
  * an empty environment; 0, 1 /dev/null, 2 its log pipe (relayed with the
  * prefix role=deliver or role=maildir), 3 its end of a fresh
  * SOCK_SEQPACKET job channel, 4 relay-secrets.cdb (postern-deliver, when
- * that table exists) or the maildir root (postern-maildir).  The other
- * end of the channel goes to postern-queued in a `worker` frame.
- *
- * Maildir roots: opened by the master O_DIRECTORY|O_NOFOLLOW at each
- * spawn, owner and group from fstat of that descriptor (so what was
- * checked is what the worker gets).  Refused, logged with the path
- * (event=maildir-refused) and retried with the backoff: uid 0, a uid
- * below maildir_uid_min, gid 0, a symlink or not a directory, and
- * without root an owner other than the master's own uid.  The mail of
- * such a route stays queued (queued has no worker for it).
+ * that table exists) or the maildir root (postern-maildir, opened and
+ * checked by maildirs_open_root at each spawn).  The other end of the
+ * channel goes to postern-queued in a `worker` frame.
  *
  * Process: postern (master, root); the code after fork runs in the child
- * until execve.  Failure policy: nothing a worker does can block the
+ * until execve.  Descriptors: per slot the read end of its log pipe,
+ * non-blocking.  Failure policy: nothing a worker does can block the
  * master (its log pipe is non-blocking and read with a budget); a worker
- * that cannot be spawned is retried with the backoff.
+ * that cannot be spawned, or whose maildir is refused, is retried with
+ * the backoff.
  */
-#include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,6 +36,7 @@
 #include "childend.h"
 #include "fds.h"
 #include "log.h"
+#include "maildirs.h"
 #include "master.h"
 #include "netstring.h"
 #include "progfd.h"
@@ -69,8 +66,8 @@ static const char *logkey_of(const struct worker *w)
 	return w->kind == WORKER_SMTP ? "role=deliver" : "role=maildir";
 }
 
-/* Put slot w in use for kind and route. */
-static void slot_take(struct worker *w, enum worker_kind kind, const char *route)
+/* Put slot w in use for kind and route (see workers.h). */
+void workers_slot_take(struct worker *w, enum worker_kind kind, const char *route)
 {
 	memset(w, 0, sizeof(*w));
 	w->used = 1;
@@ -91,7 +88,7 @@ void workers_init(struct master *m)
 	for (size_t i = 0; i < WORKERS_MAX; i++)
 		p->v[i].logfd = -1;
 	for (uint64_t i = 0; i < m->conf->deliver.workers && i < CONF_DELIVER_WORKERS_MAX; i++)
-		slot_take(&p->v[i], WORKER_SMTP, "");
+		workers_slot_take(&p->v[i], WORKER_SMTP, "");
 }
 
 /* Open one worker program; 0 (fd or -1 if missing) or -1 on a bad file. */
@@ -120,135 +117,6 @@ int workers_open_programs(struct master *m, char *err, size_t errcap)
 	    open_prog(m, "postern-deliver", &m->workers.prog_deliver, err, errcap) != 0)
 		return -1;
 	return open_prog(m, "postern-maildir", &m->workers.prog_maildir, err, errcap);
-}
-
-/* ------------------------------------------------------- maildir routes */
-
-/* The live (not retiring) maildir slot of route, or NULL. */
-static struct worker *maildir_slot(struct worker_pool *p, const char *route, size_t n)
-{
-	for (size_t i = 0; i < WORKERS_MAX; i++) {
-		struct worker *w = &p->v[i];
-
-		if (w->used && !w->retire && w->kind == WORKER_MAILDIR &&
-		    strlen(w->route) == n && memcmp(w->route, route, n) == 0)
-			return w;
-	}
-	return NULL;
-}
-
-/* A free slot for a new maildir route, or NULL. */
-static struct worker *free_slot(struct worker_pool *p)
-{
-	size_t maildirs = 0;
-
-	for (size_t i = 0; i < WORKERS_MAX; i++)
-		maildirs += p->v[i].used && p->v[i].kind == WORKER_MAILDIR;
-	if (maildirs >= WORKERS_MAILDIR_MAX)
-		return NULL;
-	for (size_t i = CONF_DELIVER_WORKERS_MAX; i < WORKERS_MAX; i++) {
-		if (!p->v[i].used)
-			return &p->v[i];
-	}
-	return NULL;
-}
-
-/* Mark every maildir slot stale; the derivation unmarks those still routed. */
-static void mark_maildirs(struct worker_pool *p)
-{
-	for (size_t i = 0; i < WORKERS_MAX; i++) {
-		if (p->v[i].used && !p->v[i].retire && p->v[i].kind == WORKER_MAILDIR)
-			p->v[i].stale = 1;
-	}
-}
-
-/* One value of routes.cdb: a maildir route keeps or gets its slot. */
-static void derive_one(struct worker_pool *p, const char *v, size_t n)
-{
-	struct routespec r;
-	const char *why;
-	struct worker *w;
-
-	if (routespec_parse(v, n, &r, &why) != 0 || r.kind != ROUTE_MAILDIR)
-		return;
-	w = maildir_slot(p, v, n);
-	if (w != NULL) {
-		/* A refused maildir the operator may have fixed: try it now
-		 * (SIGHUP or a rebuilt table) rather than after the backoff. */
-		w->stale = 0;
-		if (w->pid == 0)
-			w->restart_at_ms = 0;
-		return;
-	}
-	w = free_slot(p);
-	if (w == NULL) {
-		log_event("maildir-refused", "path=%s reason=too-many-maildir-routes max=%d",
-		          r.path, WORKERS_MAILDIR_MAX);
-		return;
-	}
-	slot_take(w, WORKER_MAILDIR, "");
-	memcpy(w->route, v, n);
-	w->route[n] = '\0';
-	log_event("maildir-route", "route=%s", w->route);
-}
-
-/* Walk routes.cdb (the master's descriptor) with cdb_seq*.  0 (also
- * without a table: no maildir route then), -1 if it cannot be read. */
-static int derive_all(struct master *m)
-{
-	int fd = tables_fd(&m->tables, TABLE_ROUTES);
-	struct cdb c;
-	unsigned pos;
-
-	if (fd < 0)
-		return 0;
-	if (cdb_init(&c, fd) != 0) {
-		log_event("error", "reason=routes-unreadable error=%s detail=maildir-workers-kept",
-		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
-		return -1;
-	}
-	cdb_seqinit(&pos, &c);
-	while (cdb_seqnext(&pos, &c) > 0) {
-		unsigned vlen = cdb_datalen(&c);
-		const char *v = cdb_get(&c, vlen, cdb_datapos(&c));
-
-		if (v != NULL && vlen <= ROUTESPEC_VALUE_MAX)
-			derive_one(&m->workers, v, vlen);
-	}
-	cdb_free(&c);
-	return 0;
-}
-
-/* Re-derive the maildir slots (see workers.h). */
-void workers_routes_changed(struct master *m)
-{
-	struct worker_pool *p = &m->workers;
-	int unreadable;
-
-	mark_maildirs(p);
-	unreadable = derive_all(m) != 0;
-	for (size_t i = 0; i < WORKERS_MAX; i++) {
-		struct worker *w = &p->v[i];
-
-		if (!w->used || w->retire || w->kind != WORKER_MAILDIR || !w->stale)
-			continue;
-		if (unreadable) {		/* keep what runs */
-			w->stale = 0;
-			continue;
-		}
-		log_event("maildir-route-removed", "route=%s pid=%ld", w->route, (long)w->pid);
-		w->stale = 0;
-		if (w->pid > 0) {
-			w->retire = 1;
-			w->termed = 1;
-			kill(w->pid, SIGTERM);
-		} else {
-			if (w->logfd >= 0)
-				close(w->logfd);
-			memset(w, 0, sizeof(*w));
-			w->logfd = -1;
-		}
-	}
 }
 
 /* ---------------------------------------------------------------- spawn */
@@ -341,53 +209,6 @@ static void schedule(struct worker *w, int failed, uint64_t ran_ms)
 	w->restart_at_ms = now + w->backoff_ms;
 }
 
-/* Why the opened maildir root st may not be used, or NULL. */
-static const char *maildir_refusal(const struct master *m, const struct stat *st)
-{
-	if (!S_ISDIR(st->st_mode))
-		return "not-a-directory";
-	if (st->st_uid == 0)
-		return "owner-is-root";
-	if (st->st_uid < m->conf->deliver.maildir_uid_min)
-		return "owner-below-maildir_uid_min";
-	if (st->st_gid == 0)
-		return "group-is-root";
-	if (!m->ids.root && st->st_uid != getuid())
-		return "not-root-and-owner-is-not-the-master-uid";
-	return NULL;
-}
-
-/* Open and check w's maildir root; the descriptor, or -1 after logging. */
-static int open_maildir(const struct master *m, const struct worker *w, struct stat *st)
-{
-	const char *path = w->route + 8, *why;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	struct logline l;
-
-	if (fd < 0) {
-		why = errno == ELOOP || errno == ENOTDIR ? "symlink-or-not-a-directory" :
-		      "cannot-open";
-	} else if (fstat(fd, st) != 0)
-		why = "fstat-failed";
-	else
-		why = maildir_refusal(m, st);
-	if (why == NULL)
-		return fd;
-	ll_begin(&l, "maildir-refused");
-	ll_str(&l, "path", path);
-	ll_str(&l, "reason", why);
-	if (fd >= 0)
-		ll_u64(&l, "uid", st->st_uid);
-	else
-		ll_str(&l, "error", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-	ll_u64(&l, "maildir_uid_min", m->conf->deliver.maildir_uid_min);
-	ll_str(&l, "detail", "mail-for-this-route-stays-queued");
-	ll_emit(&l);
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 /* Hand queued its end of w's channel: `worker` kind route + fd. */
 static void bind_to_queued(struct master *m, struct worker *w, int chan)
 {
@@ -427,7 +248,7 @@ static int prepare(struct master *m, struct worker *w, struct worker_argv *a, in
 		*extra = tables_fd(&m->tables, TABLE_RELAY_SECRETS);
 		return 0;
 	}
-	*extra = open_maildir(m, w, &st);
+	*extra = maildirs_open_root(m, w, &st);
 	if (*extra < 0)
 		return -1;
 	maildir_argv(m, w, &st, a);

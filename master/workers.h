@@ -16,6 +16,10 @@
  * doubling to 60 s (reset after a minute of running).  A SIGSYS
  * death is logged as event=sandbox-violation role=deliver|maildir.
  *
+ * The pool is workers.c; the maildir slots are derived from routes.cdb,
+ * and each maildir root checked before a spawn, by maildirs.c
+ * (maildirs.h).
+ *
  * Process: postern (master).
  */
 #ifndef POSTERN_MASTER_WORKERS_H
@@ -62,13 +66,13 @@ struct worker_pool {
 /* Slots for deliver_workers postern-deliver (before anything else). */
 void workers_init(struct master *m);
 
+/* Put the free slot w in use (cleared) for kind and route. */
+void workers_slot_take(struct worker *w, enum worker_kind kind, const char *route);
+
 /* Open postern-deliver and postern-maildir once (progfd.h).  A missing
  * program is logged (no such worker runs); one failing the ownership
  * checks is an error: -1 with the reason in err. */
 int workers_open_programs(struct master *m, char *err, size_t errcap);
-
-/* routes.cdb changed (or at start): re-derive the maildir slots. */
-void workers_routes_changed(struct master *m);
 
 /* Every loop round: end the workers of a queued instance that is gone,
  * spawn the due ones while queued is ready. */
