@@ -18,7 +18,8 @@
  * relay-secrets attached; sandbox_enter (empty chroot, the
  * postern-deliver user, deliver/sandbox_rules.c); then jobs until the
  * batch is done, a peer misbehaved (`bye`, exit 0) or queued closes the
- * channel (exit 0).  A malformed frame or a channel error: exit 111.
+ * channel (exit 0); between jobs a clean session may stay open for the
+ * next job to the same destination (keep.h), and is ended before `bye`.  A malformed frame or a channel error: exit 111.
  * Leaves through _exit() (exit() runs OpenSSL's cleanup).
  */
 #include <errno.h>
@@ -51,13 +52,15 @@ static int check_fds(void)
 	return fcntl(DELIVER_FD_SECRETS, F_GETFD) >= 0;
 }
 
-/* Tell queued we are leaving, then leave. */
-static void bye(int chan, const char *why)
+/* End the kept session, tell queued we are leaving, then leave. */
+static void bye(struct worker *w, const char *why)
 {
 	unsigned char buf[32];
 	const unsigned char *f;
+	int chan = w->chan;
 	size_t n;
 
+	keep_close(&w->keep, 1, "bye");
 	f = frame_bye(buf, sizeof(buf), &n);
 	if (f != NULL)
 		(void)chan_send(chan, f, n, clock_ms() + 5000);
@@ -65,13 +68,17 @@ static void bye(int chan, const char *why)
 	_exit(0);
 }
 
-/* Receive one job frame and its descriptor: 1, 0 at EOF; fatal if bad. */
-static int next_job(int chan, unsigned char *buf, const unsigned char **payload, size_t *plen,
-                    int *msgfd)
+/* Receive one job frame and its descriptor: 1, 0 at EOF; fatal if bad.
+ * While a session is kept, the wait also watches it (keep.h). */
+static int next_job(struct worker *w, unsigned char *buf, const unsigned char **payload,
+                    size_t *plen, int *msgfd)
 {
+	int chan = w->chan;
 	size_t nfds = 0, used;
 	ssize_t r;
 
+	if (keep_wait_job(&w->keep, chan) != 0)
+		log_fatal("job-channel errno=%d", errno);
 	for (;;) {
 		r = fdpass_recv(chan, buf, FRAME_MAX, msgfd, 1, &nfds);
 		if (r >= 0)
@@ -114,6 +121,7 @@ int main(int argc, char **argv)
 		log_fatal("sodium_init");
 	w.args = &args;
 	w.chan = DELIVER_FD_JOBS;
+	w.keep.c.fd = -1;
 	if (dns_init(&w.res, args.have_resolver ? &args.resolver : NULL,
 	             (unsigned)(args.timeout_ms[TMO_CONNECT] / 1000 < 5 ?
 	                        args.timeout_ms[TMO_CONNECT] / 1000 : 5)) != 0)
@@ -138,7 +146,8 @@ int main(int argc, char **argv)
 		size_t plen;
 		int msgfd[1];
 
-		if (next_job(w.chan, frame, &payload, &plen, msgfd) == 0) {
+		if (next_job(&w, frame, &payload, &plen, msgfd) == 0) {
+			keep_close(&w.keep, 1, "channel-closed");
 			log_event("stop", "reason=channel-closed");
 			_exit(0);
 		}
@@ -146,8 +155,8 @@ int main(int argc, char **argv)
 			log_fatal("job-channel");
 		done++;
 		if (w.misbehaved)
-			bye(w.chan, "peer-misbehaved");
+			bye(&w, "peer-misbehaved");
 		if (done >= args.jobs)
-			bye(w.chan, "batch-done");
+			bye(&w, "batch-done");
 	}
 }

@@ -117,7 +117,7 @@ static enum conn_status simple(struct conn *c, const char *line, struct smtp_rep
 }
 
 /* Polite goodbye; its reply does not matter. */
-static void quit(struct conn *c)
+void smtp_quit(struct conn *c)
 {
 	struct smtp_reply r;
 
@@ -439,7 +439,7 @@ static enum attempt_result data(struct conn *c, struct attempt *a, const unsigne
 		return broken(a, c, s);
 	if (r.code != 354) {
 		settle_accepted(a, accepted, &r);
-		quit(c);
+		smtp_quit(c);
 		return ATTEMPT_DONE;
 	}
 	s = body_send(c, a->msgfd, &a->job->header, a->msgsize,
@@ -451,48 +451,86 @@ static enum attempt_result data(struct conn *c, struct attempt *a, const unsigne
 	if (s != CONN_OK)
 		return broken(a, c, s);
 	settle_accepted(a, accepted, &r);
-	quit(c);
+	/* 421: the server is closing the channel (RFC 5321 §3.8). */
+	if (r.code == 421)
+		smtp_quit(c);
+	else
+		a->reusable = 1;
 	return ATTEMPT_DONE;
+}
+
+/* From MAIL to the final reply, on a session that is ready. */
+static enum attempt_result transaction(struct conn *c, struct attempt *a)
+{
+	static unsigned char accepted[JOB_RCPT_MAX];
+	enum conn_status s;
+	size_t naccepted = 0;
+
+	if (cannot_send(a, &a->caps)) {
+		smtp_quit(c);
+		return ATTEMPT_DONE;
+	}
+	memset(accepted, 0, sizeof(accepted));
+	s = envelope(c, a, &a->caps, accepted, &naccepted);
+	if (s != CONN_OK)
+		return broken(a, c, s);
+	if (naccepted == 0) {
+		smtp_quit(c);
+		return ATTEMPT_DONE;
+	}
+	return data(c, a, accepted);
 }
 
 /* Run one transaction (see smtpclient.h). */
 enum attempt_result smtp_attempt(struct conn *c, struct attempt *a)
 {
-	static unsigned char accepted[JOB_RCPT_MAX];
-	struct ehlo_caps caps;
 	struct smtp_reply r;
 	enum conn_status s;
-	size_t naccepted = 0;
 
 	a->misbehaved = 0;
 	a->used_tls = 0;
+	a->reusable = 0;
 	reply_init(&r, NULL);
 	s = conn_read_reply(c, &r, clock_ms() + (int64_t)a->args->timeout_ms[TMO_GREETING]);
 	if (s != CONN_OK)
 		return skip(a, c, s, 451, "4.4.2", "no greeting");
 	if (r.code / 100 != 2) {
-		quit(c);
+		smtp_quit(c);
 		return skip_reply(a, "greeting:", &r);
 	}
-	if (hello(c, a, &caps) != ATTEMPT_DONE || maybe_tls(c, a, &caps) != ATTEMPT_DONE)
+	if (hello(c, a, &a->caps) != ATTEMPT_DONE || maybe_tls(c, a, &a->caps) != ATTEMPT_DONE)
 		goto next;
-	if (a->login != NULL && authenticate(c, a, &caps) != ATTEMPT_DONE)
+	if (a->login != NULL && authenticate(c, a, &a->caps) != ATTEMPT_DONE)
 		goto next;
-	if (cannot_send(a, &caps)) {
-		quit(c);
-		return ATTEMPT_DONE;
-	}
-	memset(accepted, 0, sizeof(accepted));
-	s = envelope(c, a, &caps, accepted, &naccepted);
-	if (s != CONN_OK)
-		return broken(a, c, s);
-	if (naccepted == 0) {
-		quit(c);
-		return ATTEMPT_DONE;
-	}
-	return data(c, a, accepted);
+	return transaction(c, a);
 next:
 	if (!a->misbehaved)
-		quit(c);
+		smtp_quit(c);
 	return ATTEMPT_NEXT;
+}
+
+/* A kept session: RSET, then the transaction (see smtpclient.h).  RSET's
+ * deadline is short (Postfix's smtp_rset_timeout is 20 s): a session that
+ * went quiet costs a fresh connection, not a long wait. */
+enum attempt_result smtp_reuse(struct conn *c, struct attempt *a)
+{
+	int64_t tmo = (int64_t)a->args->timeout_ms[TMO_MAIL];
+	struct smtp_reply r;
+	enum conn_status s;
+
+	a->misbehaved = 0;
+	a->used_tls = c->ssl != NULL;
+	a->reusable = 0;
+	if (c->start != c->end || c->outlen != 0)
+		return ATTEMPT_STALE;	/* bytes nobody asked for: not a clean session */
+	s = simple(c, "RSET", &r, NULL, tmo < 20000 ? tmo : 20000);
+	if (s == CONN_PROTO)
+		a->misbehaved = 1;
+	if (s != CONN_OK)
+		return ATTEMPT_STALE;
+	if (r.code != 250) {
+		smtp_quit(c);
+		return ATTEMPT_STALE;
+	}
+	return transaction(c, a);
 }

@@ -19,6 +19,9 @@
  *  - a reply that breaks the grammar or the caps (reply.h) ends the
  *    attempt, the undecided recipients temp 451 4.5.0, and sets
  *    misbehaved, which recycles the worker after the job (invariant 6).
+ *  - a transaction that ended with a final reply other than 421 sends
+ *    no QUIT and is marked reusable: the caller keeps the session for
+ *    the next job to the same destination (keep.h, smtp_reuse) or ends it.
  * Credentials are only sent over TLS, and wiped from memory after use.
  */
 #ifndef POSTERN_DELIVER_SMTPCLIENT_H
@@ -59,12 +62,33 @@ struct attempt {
 	int misbehaved;
 	int used_tls;
 	struct rcpt_result fail;	/* why the attempt was skipped (ATTEMPT_NEXT) */
+	/* the session's EHLO keywords: out of smtp_attempt, in to smtp_reuse */
+	struct ehlo_caps caps;
+	/* out: the transaction ended with a final reply other than 421 and
+	 * nothing was sent after it; the session may carry the next job
+	 * (keep.h), else the caller sends smtp_quit before closing */
+	int reusable;
 };
 
-enum attempt_result { ATTEMPT_DONE = 0, ATTEMPT_NEXT = 1 };
+enum attempt_result {
+	ATTEMPT_DONE = 0,
+	ATTEMPT_NEXT = 1,
+	ATTEMPT_STALE = 2,	/* smtp_reuse: the kept session is unusable, nothing
+				 * of the job was sent: open a fresh connection */
+};
 
 /* Run one transaction on c (connected, nothing read yet). */
 enum attempt_result smtp_attempt(struct conn *c, struct attempt *a);
+
+/* Run one transaction on a session kept from an earlier job (same route,
+ * helo and, for mx, domain; a->caps its EHLO keywords): RSET, and on
+ * exactly 250 MAIL etc. as smtp_attempt.  Any other reply, leftover
+ * bytes or a dead connection: ATTEMPT_STALE with the results untouched
+ * (a protocol error also sets misbehaved). */
+enum attempt_result smtp_reuse(struct conn *c, struct attempt *a);
+
+/* Polite goodbye (QUIT, its reply read under a short deadline). */
+void smtp_quit(struct conn *c);
 
 /* Set a result from constants. */
 void result_set(struct rcpt_result *r, int code, const char *status, const char *text);

@@ -70,10 +70,42 @@ static void settle_all(struct worker *w, int code, const char *status, const cha
 	}
 }
 
+/* After a transaction that decided the job on w->keep.c: keep the
+ * session for the next job, or end it. */
+static void finish(struct worker *w, const struct attempt *a, int fresh)
+{
+	w->misbehaved |= a->misbehaved;
+	if (a->reusable && !a->misbehaved) {
+		keep_store(&w->keep, &w->job, a->host, &a->caps, fresh);
+		return;
+	}
+	if (a->reusable)
+		smtp_quit(&w->keep.c);
+	conn_close(&w->keep.c);
+	w->keep.open = 0;
+}
+
+/* The job on the kept session: 1 if it went there, 0 if the session was
+ * stale (closed; nothing of the job was sent, results untouched). */
+static int reuse(struct worker *w, struct attempt *a)
+{
+	a->host = w->keep.host;
+	a->caps = w->keep.caps;
+	if (smtp_reuse(&w->keep.c, a) == ATTEMPT_STALE) {
+		w->misbehaved |= a->misbehaved;
+		keep_close(&w->keep, 0, "stale");
+		return 0;
+	}
+	log_event("session-reused", "job=%llu host=%s transaction=%u",
+	          (unsigned long long)w->job.id, w->keep.host, w->keep.ntx + 1);
+	finish(w, a, 0);
+	return 1;
+}
+
 /* Try each target in turn. */
 static void try_targets(struct worker *w, struct attempt *a, const struct dns_result *d)
 {
-	static struct conn c;
+	struct conn *cp = &w->keep.c;
 	unsigned port = w->route.relay ? w->route.port : w->args->mx_port;
 	char last[REPLY_TEXT_MAX + 1] = "no address could be tried";
 	int last_code = 451;
@@ -83,19 +115,19 @@ static void try_targets(struct worker *w, struct attempt *a, const struct dns_re
 		int64_t dl = clock_ms() + (int64_t)w->args->timeout_ms[TMO_CONNECT];
 
 		a->host = d->t[i].host;
-		if (conn_open(&c, &d->t[i], port, (const struct sockaddr *)&w->args->bind,
+		if (conn_open(cp, &d->t[i], port, (const struct sockaddr *)&w->args->bind,
 		              w->args->have_bind ? w->args->bindlen : 0, dl) != 0) {
-			snprintf(last, sizeof(last), "cannot connect to %s (%s)", d->t[i].host, c.why);
+			snprintf(last, sizeof(last), "cannot connect to %s (%s)", d->t[i].host,
+			         cp->why);
 			last_code = 451;
 			memcpy(last_status, "4.4.1", 6);
 			continue;
 		}
-		if (smtp_attempt(&c, a) == ATTEMPT_DONE) {
-			conn_close(&c);
-			w->misbehaved |= a->misbehaved;
+		if (smtp_attempt(cp, a) == ATTEMPT_DONE) {
+			finish(w, a, 1);
 			return;
 		}
-		conn_close(&c);
+		conn_close(cp);
 		w->misbehaved |= a->misbehaved;
 		memcpy(last, a->fail.text, sizeof(last));
 		memcpy(last_status, a->fail.status, sizeof(last_status));
@@ -145,6 +177,12 @@ static void deliver(struct worker *w, int msgfd)
 		a.login = cr.login;
 		a.password = cr.password;
 	}
+	if (keep_match(&w->keep, j) && reuse(w, &a)) {
+		sodium_memzero(&cr, sizeof(cr));
+		return;
+	}
+	if (w->keep.open)
+		keep_close(&w->keep, 1, "replaced");
 	dns_targets(&w->res, &w->route, j->domain, &d);
 	if (!d.ok)
 		settle_all(w, d.code, d.status, d.text);
@@ -189,6 +227,7 @@ int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int 
 		return -1;
 	}
 	memset(w->res_rcpt, 0, sizeof(w->res_rcpt[0]) * w->job.nrcpt);
+	keep_drop_unless(&w->keep, &w->job);
 	deliver(w, msgfd);
 	close(msgfd);
 	settle_all(w, 451, "4.3.0", "not attempted");

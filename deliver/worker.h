@@ -3,7 +3,9 @@
  * `job` frame (job.h) and its route (route.h), check the envelope, find
  * the targets (dns.h), try them in order (conn.h, smtpclient.h) until one
  * transaction decides, then send one `rcpt` frame per recipient and
- * `done` on the job channel, and log one line per recipient.
+ * `done` on the job channel, and log one line per recipient.  A session
+ * that ended cleanly stays open for the next job to the same destination
+ * (keep.h).
  */
 #ifndef POSTERN_DELIVER_WORKER_H
 #define POSTERN_DELIVER_WORKER_H
@@ -14,6 +16,7 @@
 #include "args.h"
 #include "cdbfd.h"
 #include "job.h"
+#include "keep.h"
 #include "route.h"
 #include "smtpclient.h"
 
@@ -28,6 +31,7 @@ struct worker {
 	struct route route;		/* job.route as route.h reads it */
 	struct rcpt_result res_rcpt[JOB_RCPT_MAX];
 	int misbehaved;			/* a peer broke the protocol: recycle */
+	struct keep keep;		/* the session kept for the next job */
 };
 
 /* Deliver the job in payload with message fd msgfd (closed here) and

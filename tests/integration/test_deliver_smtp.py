@@ -5,6 +5,7 @@ transaction, per-recipient results, 4xx, STARTTLS policies, AUTH, SIZE,
 8BITMIME, SMTPUTF8, DSN parameters, and batches.  Root only (the worker
 chroots and drops to postern-deliver)."""
 import os
+import time
 
 import pytest
 
@@ -218,3 +219,124 @@ def test_bind_address_is_the_source():
         d.send_job(22, [b"a@dest.test"], MSG, route=relay(srv))
         assert d.results(22, 1)[0]["class"] == "ok", d.log()
         assert srv.peers == ["127.0.0.9"]
+
+
+# ------------------------------------------------ sessions kept between jobs
+
+def wait_for(cond, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+def test_jobs_in_a_row_share_one_session():
+    msgs = [MSG + b"message %d\r\n" % i for i in range(5)]
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        for i, m in enumerate(msgs):
+            d.send_job(30 + i, [b"a%d@dest.test" % i], m, route=relay(srv), header=HDR)
+            assert d.results(30 + i, 1)[0]["class"] == "ok", d.log()
+        assert srv.connections == 1, d.log()
+        assert [t["data"] for t in srv.transactions] == [HDR + m for m in msgs]
+        assert [t["rcpts"][0].split(b">")[0] for t in srv.transactions] == \
+            [b"RCPT TO:<a%d@dest.test" % i for i in range(5)]
+        assert srv.lines.count(b"RSET\r\n") == 4
+        assert sum(l.startswith(b"EHLO") for l in srv.lines) == 1
+        assert not any(l.startswith(b"QUIT") for l in srv.lines)
+
+
+def test_kept_session_ended_with_quit_when_idle():
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(40, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(40, 1)[0]["class"] == "ok"
+        t0 = time.time()
+        assert wait_for(lambda: b"QUIT\r\n" in srv.lines), d.log()
+        assert time.time() - t0 >= 1.5      # kept for a while first
+        assert "reason=idle" in d.log()
+        # A job after the idle close goes on a new session.
+        d.send_job(41, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(41, 1)[0]["class"] == "ok"
+        assert srv.connections == 2 and len(srv.transactions) == 2
+
+
+def test_other_destination_closes_the_kept_session():
+    with h.SmtpServer() as one, h.SmtpServer() as two, h.Deliver() as d:
+        d.send_job(50, [b"a@dest.test"], MSG, route=relay(one))
+        assert d.results(50, 1)[0]["class"] == "ok"
+        d.send_job(51, [b"a@dest.test"], MSG, route=relay(two))
+        assert d.results(51, 1)[0]["class"] == "ok"
+        assert b"QUIT\r\n" in one.lines and "reason=other-destination" in d.log()
+        # Another route string to the same server (tls=) is another destination.
+        d.send_job(52, [b"a@dest.test"], MSG, route=relay(two, " tls=opportunistic"))
+        assert d.results(52, 1)[0]["class"] == "ok"
+        assert one.connections == 1 and two.connections == 2
+        assert len(one.transactions) == 1 and len(two.transactions) == 2
+
+
+def closing_sink(record, on_rset):
+    """A minimal SMTP dialogue: one transaction per session, then either
+    closes after the final reply (on_rset None) or answers RSET with
+    on_rset ("" = close without a reply)."""
+    def handler(c):
+        f = c.makefile("rb")
+        c.sendall(b"220 sink\r\n")
+        while True:
+            line = f.readline(4096)
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
+            elif verb in (b"MAIL", b"RCPT"):
+                c.sendall(b"250 ok\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go\r\n")
+                raw = b""
+                while True:
+                    ln = f.readline(100000)
+                    if not ln or ln == b".\r\n":
+                        break
+                    raw += ln[1:] if ln.startswith(b".") else ln
+                record.append(raw)
+                c.sendall(b"250 queued\r\n")
+                if on_rset is None:
+                    return
+            elif verb == b"RSET":
+                if not on_rset:
+                    return
+                c.sendall(on_rset.encode() + b"\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"502 no\r\n")
+    return handler
+
+
+@pytest.mark.parametrize("on_rset", [None, "", "421 4.4.2 closing", "451 4.3.0 not now"])
+def test_dead_or_refusing_kept_session_is_replaced_transparently(on_rset):
+    got = []
+    with h.SmtpServer(handler=closing_sink(got, on_rset)) as srv, h.Deliver() as d:
+        for j in (60, 61, 62):
+            d.send_job(j, [b"a@dest.test"], MSG + b"%d\r\n" % j, route=relay(srv), header=HDR)
+            r = d.results(j, 1)[0]
+            assert (r["class"], r["code"]) == ("ok", 250), (r, d.log())
+        assert got == [HDR + MSG + b"%d\r\n" % j for j in (60, 61, 62)]
+        assert srv.connections == 3, d.log()
+        assert d.proc.poll() is None
+        if on_rset is not None:     # the RSET path, not the idle watch
+            assert d.log().count("reason=stale") == 2, d.log()
+
+
+def test_batch_end_quits_the_kept_session():
+    with h.SmtpServer() as srv, h.Deliver(args=["-n", "3"]) as d:
+        for j in (70, 71, 72):
+            d.send_job(j, [b"a@dest.test"], MSG, route=relay(srv))
+            assert d.results(j, 1)[0]["class"] == "ok"
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        assert srv.connections == 1 and len(srv.transactions) == 3
+        assert wait_for(lambda: b"QUIT\r\n" in srv.lines)
+        assert "reason=bye" in d.log()
