@@ -340,3 +340,33 @@ def test_batch_end_quits_the_kept_session():
         assert srv.connections == 1 and len(srv.transactions) == 3
         assert wait_for(lambda: b"QUIT\r\n" in srv.lines)
         assert "reason=bye" in d.log()
+
+
+def test_kept_session_keeps_tls_and_auth_and_key_is_route_and_helo(tmp_path):
+    ca, cert, key = h.make_ca(tmp_path)
+    db = secrets_cdb(tmp_path, {"smarthost": "relayuser pw"})
+    with h.SmtpServer(tls=h.server_tls(cert, key), auth=("relayuser", "pw")) as srv, \
+            h.Deliver(secrets=db) as d:
+        route = relay(srv, " tls=required auth=smarthost")
+        # A relay route ignores the domain: three domains, one session.
+        for j, dom in ((80, b"one.test"), (81, b"two.test"), (82, b"one.test")):
+            d.send_job(j, [b"a@" + dom], MSG, route=route, domain=dom)
+            assert d.results(j, 1)[0]["class"] == "ok", d.log()
+        assert srv.connections == 1
+        assert all(t["tls"] and t["auth"] for t in srv.transactions)
+        assert sum(l.startswith(b"AUTH") for l in srv.lines) == 1
+        # Another helo name is another session.
+        d.send_job(83, [b"a@one.test"], MSG, route=route, helo=b"other.example")
+        assert d.results(83, 1)[0]["class"] == "ok", d.log()
+        assert srv.connections == 2 and len(srv.transactions) == 4
+        assert b"EHLO other.example\r\n" in srv.lines
+
+
+def test_kept_session_ends_after_100_transactions():
+    with h.SmtpServer() as srv, h.Deliver(args=["-n", "1000"]) as d:
+        for j in range(101):
+            d.send_job(1000 + j, [b"a@dest.test"], MSG, route=relay(srv))
+            assert d.results(1000 + j, 1)[0]["class"] == "ok", d.log()
+        assert len(srv.transactions) == 101
+        assert srv.connections == 2, d.log()
+        assert "reason=max-transactions" in d.log()
