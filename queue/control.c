@@ -6,7 +6,6 @@
  * client of the mail service (sender, recipients, login) is escaped
  * before it goes out in an `out` line.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -180,30 +179,32 @@ static void list_one(struct admin *a, enum qd where, const char *id)
 	close(fd);
 }
 
-/* Call fn for each queue id in dir where; the number of entries. */
+struct each_ctx {
+	struct admin *a;
+	void (*fn)(struct admin *, enum qd, const char *);
+};
+
+/* qdir_each_id callback: stop once the client is gone, else call fn. */
+static int each_one(void *ctx, enum qd where, const char *id)
+{
+	struct each_ctx *c = ctx;
+
+	if (c->a->failed)
+		return -1;
+	if (c->fn != NULL)
+		c->fn(c->a, where, id);
+	return 0;
+}
+
+/* Call fn for each queue id in dir where; the number of entries (0 when
+ * the directory cannot be read). */
 static size_t each_id(struct admin *a, enum qd where,
                       void (*fn)(struct admin *, enum qd, const char *))
 {
-	int fd = openat(a->d->q.d[where], ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-	size_t count = 0;
+	struct each_ctx c = { a, fn };
+	long n = qdir_each_id(&a->d->q, where, QDIR_IDS, each_one, &c);
 
-	if (dir == NULL) {
-		if (fd >= 0)
-			close(fd);
-		a->failed = a->failed ? 1 : 0;
-		return 0;
-	}
-	while ((de = readdir(dir)) != NULL && !a->failed) {
-		if (!qid_valid(de->d_name, strlen(de->d_name)))
-			continue;
-		count++;
-		if (fn != NULL)
-			fn(a, where, de->d_name);
-	}
-	closedir(dir);
-	return count;
+	return n < 0 ? 0 : (size_t)n;
 }
 
 /* `list` */

@@ -1,9 +1,11 @@
 /*
  * qdir.c — opening the queue directory as descriptors (qdir.h).
  * postern-queued before the sandbox, and its admin handler inside it
- * (qdir_find_message: newfstatat only).  Failure policy: qdir_open fails
+ * (qdir_find_message: newfstatat only; qdir_each_id: openat O_RDONLY and
+ * getdents64 through fdopendir).  Failure policy: qdir_open fails
  * as a whole; the caller exits.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -107,4 +109,32 @@ int qdir_find_message(const struct qdir *q, const char *id)
 			return (int)where[i];
 	}
 	return -1;
+}
+
+/* Walk one directory (see qdir.h). */
+long qdir_each_id(const struct qdir *q, enum qd where, enum qdir_names which,
+                  qdir_entry_fn fn, void *ctx)
+{
+	int fd = openat(q->d[where], ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	long n = 0;
+
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		const char *name = de->d_name;
+
+		if (which == QDIR_IDS ? !qid_valid(name, strlen(name))
+		                      : strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (fn(ctx, where, name) < 0)
+			break;
+		n++;
+	}
+	closedir(dir);
+	return n;
 }

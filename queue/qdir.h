@@ -53,4 +53,19 @@ int qdir_sync(const struct qdir *q, enum qd which);
 /* Where message id lives now: QD_NEW, QD_CUR or QD_HOLD, or -1. */
 int qdir_find_message(const struct qdir *q, const char *id);
 
+/* Which names qdir_each_id passes on. */
+enum qdir_names {
+	QDIR_IDS,	/* only well-formed queue ids (qid_valid) */
+	QDIR_ALL,	/* every name but "." and ".." */
+};
+
+/* Called once per name; < 0 stops the walk (that name is not counted). */
+typedef int (*qdir_entry_fn)(void *ctx, enum qd where, const char *name);
+
+/* Call fn for each name of q->d[where] (through a second descriptor, so
+ * q->d[where] stays open and its offset untouched).  The number of names
+ * fn accepted (returned >= 0), or -1 if the directory cannot be read. */
+long qdir_each_id(const struct qdir *q, enum qd where, enum qdir_names which,
+                  qdir_entry_fn fn, void *ctx);
+
 #endif

@@ -14,7 +14,6 @@
  * A name that is not a queue id is logged (event=recover-unknown) and left
  * alone: it is the operator's.  Every removal is logged.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -24,31 +23,17 @@
 #include "log.h"
 #include "recover.h"
 
-typedef int (*entry_fn)(const struct qdir *q, enum qd where, const char *name,
-                        struct recover_stats *st);
+/* What every entry callback needs: the queue and the counters. */
+struct rec {
+	const struct qdir *q;
+	struct recover_stats *st;
+};
 
-/* Call fn for each entry of q->d[where] (not . and ..). */
-static int walk(const struct qdir *q, enum qd where, entry_fn fn, struct recover_stats *st)
+/* Call fn for each entry of q->d[where] (not . and ..); 0, or -1 if the
+ * directory cannot be read. */
+static int walk(struct rec *r, enum qd where, qdir_entry_fn fn)
 {
-	int fd = openat(q->d[where], ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d;
-	struct dirent *e;
-
-	if (fd < 0)
-		return -1;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (fn(q, where, e->d_name, st) < 0)
-			break;
-	}
-	closedir(d);
-	return 0;
+	return qdir_each_id(r->q, where, QDIR_ALL, fn, r) < 0 ? -1 : 0;
 }
 
 /* Log one removal or unknown name. */
@@ -85,50 +70,54 @@ static int present(const struct qdir *q, enum qd where, const char *name)
 }
 
 /* tmp/: everything goes. */
-static int on_tmp(const struct qdir *q, enum qd where, const char *name,
-                  struct recover_stats *st)
+static int on_tmp(void *ctx, enum qd where, const char *name)
 {
-	remove_entry(q, where, name, "stale-tmp", &st->tmp_removed);
+	const struct rec *r = ctx;
+
+	remove_entry(r->q, where, name, "stale-tmp", &r->st->tmp_removed);
 	return 0;
 }
 
 /* new/ cur/ hold/: a message needs its envelope. */
-static int on_message(const struct qdir *q, enum qd where, const char *name,
-                      struct recover_stats *st)
+static int on_message(void *ctx, enum qd where, const char *name)
 {
+	const struct rec *r = ctx;
+
 	if (!qid_valid(name, strlen(name))) {
 		note("recover-unknown", where, name, NULL);
-		st->unknown++;
-	} else if (!present(q, QD_ENV, name)) {
-		remove_entry(q, where, name, "no-envelope", &st->msg_removed);
+		r->st->unknown++;
+	} else if (!present(r->q, QD_ENV, name)) {
+		remove_entry(r->q, where, name, "no-envelope", &r->st->msg_removed);
 	} else {
-		st->kept++;
+		r->st->kept++;
 	}
 	return 0;
 }
 
 /* env/: an envelope needs its message. */
-static int on_env(const struct qdir *q, enum qd where, const char *name,
-                  struct recover_stats *st)
+static int on_env(void *ctx, enum qd where, const char *name)
 {
+	const struct rec *r = ctx;
+
 	if (!qid_valid(name, strlen(name))) {
 		note("recover-unknown", where, name, NULL);
-		st->unknown++;
-	} else if (qdir_find_message(q, name) < 0) {
-		remove_entry(q, where, name, "no-message", &st->env_removed);
+		r->st->unknown++;
+	} else if (qdir_find_message(r->q, name) < 0) {
+		remove_entry(r->q, where, name, "no-message", &r->st->env_removed);
 	}
 	return 0;
 }
 
 /* state/: needs the envelope. */
-static int on_state(const struct qdir *q, enum qd where, const char *name,
-                    struct recover_stats *st)
+static int on_state(void *ctx, enum qd where, const char *name)
 {
+	const struct rec *r = ctx;
+
 	if (!qid_valid(name, strlen(name))) {
 		note("recover-unknown", where, name, NULL);
-		st->unknown++;
-	} else if (!present(q, QD_ENV, name)) {
-		remove_entry(q, where, name, "no-envelope", &st->state_removed);
+		r->st->unknown++;
+	} else if (!present(r->q, QD_ENV, name)) {
+		remove_entry(r->q, where, name, "no-envelope", &r->st->state_removed);
 	}
 	return 0;
 }
@@ -136,10 +125,12 @@ static int on_state(const struct qdir *q, enum qd where, const char *name,
 /* The whole recovery (see recover.h). */
 int recover_queue(const struct qdir *q, struct recover_stats *st)
 {
+	struct rec r = { q, st };
+
 	memset(st, 0, sizeof *st);
-	if (walk(q, QD_TMP, on_tmp, st) < 0 || walk(q, QD_NEW, on_message, st) < 0 ||
-	    walk(q, QD_CUR, on_message, st) < 0 || walk(q, QD_HOLD, on_message, st) < 0 ||
-	    walk(q, QD_ENV, on_env, st) < 0 || walk(q, QD_STATE, on_state, st) < 0)
+	if (walk(&r, QD_TMP, on_tmp) < 0 || walk(&r, QD_NEW, on_message) < 0 ||
+	    walk(&r, QD_CUR, on_message) < 0 || walk(&r, QD_HOLD, on_message) < 0 ||
+	    walk(&r, QD_ENV, on_env) < 0 || walk(&r, QD_STATE, on_state) < 0)
 		return -1;
 	for (int i = 0; i < QD_COUNT; i++)
 		if (qdir_sync(q, (enum qd)i) != 0)

@@ -4,7 +4,6 @@
  * messages, `flush`, and the index side of `hold`.  postern-queued; the scan runs before the sandbox
  * (getdents64 through fdopendir), the rest inside it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,28 +42,16 @@ static int index_add(struct sched *s, const char *id, int where, int64_t due)
 	return 0;
 }
 
+/* qdir_each_id callback: index one id found at start (due now). */
+static int scan_one(void *ctx, enum qd where, const char *id)
+{
+	return index_add(ctx, id, (int)where, 0);
+}
+
 /* Add every queue id of one directory; the count, or -1. */
 static long scan_dir(struct sched *s, enum qd where)
 {
-	int fd = openat(s->d->q.d[where], ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-	long n = 0;
-
-	if (dir == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (!qid_valid(de->d_name, strlen(de->d_name)))
-			continue;
-		if (index_add(s, de->d_name, (int)where, 0) < 0)
-			break;
-		n++;
-	}
-	closedir(dir);
-	return n;
+	return qdir_each_id(&s->d->q, where, QDIR_IDS, scan_one, s);
 }
 
 /* The scan (see sched.h): cur/ first, so interrupted work goes first. */
