@@ -123,7 +123,7 @@ unit-build: $(UNIT_BIN)
 
 # ---- sandbox probe builds: each program with a forbidden call after
 # sandbox_enter (lib/sandbox_probe.c), for tests/integration/test_sandbox.py.
-PROBES := open socket execve
+PROBES := open socket execve fork
 probes:
 	@for p in $(PROBES); do \
 	  $(MAKE) --no-print-directory B=$(B)/probe-$$p BIN=$(B)/probe-$$p/bin \

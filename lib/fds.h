@@ -44,6 +44,12 @@
  *      in smtpd/tlsctl.h).
  *   5  facts fd to the master (SOCK_SEQPACKET; grammar in lib/tlsfacts.h).
  *
+ * postern-tlsd -F, the factory of one listener mode (smtpd/tlsd_factory.h;
+ * its children get the per-connection layout above):
+ *   0, 1  /dev/null
+ *   2     log pipe to the master (relayed as role=tlsd-factory)
+ *   3     request socket to the master (SOCK_SEQPACKET)
+ *
  * postern-maildir (local delivery, one per maildir route; deliver/main_maildir.c):
  *   0, 1  /dev/null
  *   2     log pipe to the master.
@@ -98,6 +104,11 @@ enum {
 	TLSD_FD_CONTROL = 4,
 	TLSD_FD_FACTS = 5,
 	TLSD_FD_COUNT = 6,
+};
+enum {
+	TLSD_FACTORY_FD_LOG = 2,
+	TLSD_FACTORY_FD_REQUESTS = 3,
+	TLSD_FACTORY_FD_COUNT = 4,
 };
 
 enum {

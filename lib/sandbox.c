@@ -397,13 +397,12 @@ static void check_consistent(const struct sandbox_spec *spec)
 	}
 }
 
-/* The generated program, kept outside the stack: up to the kernel's
- * BPF_MAXINSNS instructions (32 KiB). */
-static struct sock_filter filter_prog[BPF_MAXINSNS];
+/* The role's own program, kept outside the stack. */
+static struct sandbox_prog own_prog;
 
-/* Export ctx's BPF program into filter_prog; returns its length in
- * instructions. */
-static size_t export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec)
+/* Export ctx's BPF program into out. */
+static void export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec,
+			  struct sandbox_prog *out)
 {
 	size_t len = 0;
 	int rc;
@@ -420,8 +419,8 @@ static size_t export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec
 		log_fatal("sandbox-export role=%s errno=%s", spec->role,
 			  errname(errno));
 	for (;;) {
-		ssize_t n = read(fd, (char *)filter_prog + len,
-				 sizeof filter_prog - len);
+		ssize_t n = read(fd, (char *)out->insns + len,
+				 sizeof out->insns - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -431,7 +430,7 @@ static size_t export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		if (len == sizeof filter_prog) {
+		if (len == sizeof out->insns) {
 			char extra;
 
 			if (read(fd, &extra, 1) != 0)
@@ -441,41 +440,67 @@ static size_t export_filter(scmp_filter_ctx ctx, const struct sandbox_spec *spec
 		}
 	}
 	close(fd);
-	if (len == 0 || len % sizeof filter_prog[0] != 0)
+	if (len == 0 || len % sizeof out->insns[0] != 0)
 		log_fatal("sandbox-export role=%s detail=bad-length", spec->role);
-	return len / sizeof filter_prog[0];
+	out->len = (unsigned short)(len / sizeof out->insns[0]);
 }
 
-/* Step 6: build the allow-list with libseccomp, then install it on every
- * thread (TSYNC; there is only one, but pools started later inherit it). */
-static void load_filter(const struct sandbox_spec *spec)
+/* Build spec's allow-list with libseccomp into out (see sandbox.h). */
+void sandbox_build(const struct sandbox_spec *spec, struct sandbox_prog *out)
 {
-	struct sock_fprog prog;
 	scmp_filter_ctx ctx = seccomp_init(SANDBOX_DEFAULT_ACTION);
-	long rc;
 
 	if (ctx == NULL)
 		log_fatal("sandbox-seccomp-init role=%s", spec->role);
 	/* A syscall made through another ABI (int 0x80, x32) is killed, not
 	 * merely the thread. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-			     SCMP_ACT_KILL_PROCESS) != 0 ||
-	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+			     SCMP_ACT_KILL_PROCESS) != 0)
 		log_fatal("sandbox-seccomp-attr role=%s", spec->role);
 	add_rules(ctx, spec, sandbox_common_rules, sandbox_common_nrules);
 	add_rules(ctx, spec, spec->rules, spec->nrules);
 	check_consistent(spec);
-	prog.len = (unsigned short)export_filter(ctx, spec);
-	prog.filter = filter_prog;
+	export_filter(ctx, spec, out);
 	seccomp_release(ctx);
+}
+
+/* Install p on this thread, or on every thread (TSYNC); fatal if not. */
+static void install(const struct sandbox_prog *p, const char *role, unsigned flags)
+{
+	struct sock_fprog prog;
+	long rc;
+
+	prog.len = p->len;
+	prog.filter = (struct sock_filter *)p->insns;
+	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (rc != 0)	/* > 0: the id of a thread that could not sync */
+		log_fatal("sandbox-seccomp-load role=%s rc=%ld errno=%s",
+			  role, rc, rc < 0 ? errname(errno) : "none");
+}
+
+/* Step 6: build the allow-list with libseccomp, then install it on every
+ * thread (TSYNC; there is only one, but pools started later inherit it). */
+static void load_filter(const struct sandbox_spec *spec)
+{
+	sandbox_build(spec, &own_prog);
 #ifdef SANDBOX_DEBUG
 	install_trap(spec);
 #endif
-	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-		     SECCOMP_FILTER_FLAG_TSYNC, &prog);
-	if (rc != 0)	/* > 0: the id of a thread that could not sync */
-		log_fatal("sandbox-seccomp-load role=%s rc=%ld errno=%s",
-			  spec->role, rc, rc < 0 ? errname(errno) : "none");
+	install(&own_prog, spec->role, SECCOMP_FILTER_FLAG_TSYNC);
+}
+
+/* A prepared filter on top of the inherited ones (see sandbox.h). */
+void sandbox_add_prepared(const struct sandbox_prog *p, const char *role)
+{
+	/* Without no_new_privs the kernel refuses the filter (EACCES), so
+	 * install() fails closed on that too.  No TSYNC: the caller is the
+	 * single thread of a fresh fork. */
+	if (p == NULL || p->len == 0)
+		log_fatal("sandbox-prepared role=%s detail=empty", role);
+	install(p, role, 0);
+#ifdef SANDBOX_PROBE
+	sandbox_probe();
+#endif
 }
 
 /* Between fork and execve (see sandbox.h). */
@@ -490,8 +515,8 @@ int sandbox_die_with_parent(pid_t parent)
 	return 0;
 }
 
-/* Enter the sandbox described by spec; returns only on success. */
-void sandbox_enter(const struct sandbox_spec *spec)
+/* Steps 1-6 (see the header comment). */
+static void enter(const struct sandbox_spec *spec)
 {
 	pid_t parent = getppid();
 
@@ -518,7 +543,19 @@ void sandbox_enter(const struct sandbox_spec *spec)
 	forbid_core_dumps(spec);
 	set_no_new_privs(spec);
 	load_filter(spec);
+}
+
+/* Enter the sandbox described by spec; returns only on success. */
+void sandbox_enter(const struct sandbox_spec *spec)
+{
+	enter(spec);
 #ifdef SANDBOX_PROBE
 	sandbox_probe();
 #endif
+}
+
+/* A factory's sandbox: the probe waits for its children (see sandbox.h). */
+void sandbox_enter_factory(const struct sandbox_spec *spec)
+{
+	enter(spec);
 }

@@ -21,6 +21,7 @@
 #ifndef POSTERN_SANDBOX_H
 #define POSTERN_SANDBOX_H
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -62,6 +63,32 @@ struct sandbox_spec {
 
 /* Enter the sandbox described by spec; returns only on success. */
 void sandbox_enter(const struct sandbox_spec *spec);
+
+/* A seccomp program built now and installed later: up to the kernel's
+ * BPF_MAXINSNS instructions (32 KiB). */
+struct sandbox_prog {
+	unsigned short len;		/* instructions */
+	struct sock_filter insns[BPF_MAXINSNS];
+};
+
+/* Build spec's allow-list (sandbox_common_rules, then spec->rules, default
+ * kill) into out without installing it; only spec->role and the rules are
+ * used.  Needs memfd_create, so it is done before sandbox_enter.  Fatal on
+ * any error. */
+void sandbox_build(const struct sandbox_spec *spec, struct sandbox_prog *out);
+
+/* sandbox_enter() without the probe of a -DSANDBOX_PROBE build, for a
+ * process that forks per-connection children (postern-tlsd's factory):
+ * its children run the probe in sandbox_add_prepared, after their own
+ * filter. */
+void sandbox_enter_factory(const struct sandbox_spec *spec);
+
+/* In a forked child of a sandboxed process: stack the prepared program p
+ * on the inherited filters (the child's syscalls must pass both), then
+ * run the probe of a -DSANDBOX_PROBE build.  Needs no_new_privs (already
+ * set by sandbox_enter) and the seccomp syscall in the inherited filter.
+ * Fatal (log line, exit 111) if it cannot be installed. */
+void sandbox_add_prepared(const struct sandbox_prog *p, const char *role);
 
 /* For a child of the master between fork and execve: PR_SET_PDEATHSIG
  * SIGKILL (kept across the execve of a program that is not set-id), then

@@ -1,6 +1,6 @@
 /*
  * sandbox_probe.c — the forbidden calls of the probe builds (make probes,
- * -DSANDBOX_PROBE="open"|"socket"|"execve").  Runs inside a role's process
+ * -DSANDBOX_PROBE="open"|"socket"|"execve"|"fork").  Runs inside a role's process
  * right after its filter is loaded (lib/sandbox.c); uses no descriptor but
  * fd 2 for its one log line.
  *
@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,6 +41,11 @@ void sandbox_probe_run(const char *what)
 		rc = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
 	else if (strcmp(what, "execve") == 0)
 		rc = syscall(SYS_execve, "/bin/sh", argv, envp);
+	else if (strcmp(what, "fork") == 0)
+		/* The one clone a tlsd factory may make (smtpd/
+		 * tlsd_factory.c); its children must not.  A copy that
+		 * was made exits 112 like its parent. */
+		rc = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 	else
 		log_fatal("sandbox-probe detail=unknown-probe");
 	ll_begin(&l, "sandbox-probe-survived");

@@ -10,7 +10,7 @@
 /* Exit code of a process whose probe was not killed. */
 #define SANDBOX_PROBE_SURVIVED 112
 
-/* Make the forbidden call named what ("open", "socket", "execve") with
+/* Make the forbidden call named what ("open", "socket", "execve", "fork": the clone a tlsd factory makes) with
  * syscall(2).  If it returns at all, log event=sandbox-probe-survived and
  * _exit(112).  An unknown name is fatal (exit 111).  Never returns. */
 void sandbox_probe_run(const char *what) __attribute__((noreturn));

@@ -30,6 +30,7 @@
 #include "children.h"
 #include "log.h"
 #include "tlsd.h"
+#include "tlsfactory.h"
 #include "workers.h"
 
 /* Per poll wake-up, and for the final drain of a dead child's pipe. */
@@ -178,6 +179,8 @@ static void tlsd_ended(struct master *m, struct session *s, int status)
 	ll_status(&l, status);
 	ll_emit(&l);
 	s->tls_done = 1;
+	if (s->tls_factory_gen != 0)
+		tlsfactory_child_ended(m, s->tls_factory_gen, status);
 	if (s->tls_factsfd >= 0)
 		close(s->tls_factsfd);
 	s->tls_factsfd = -1;
@@ -192,7 +195,8 @@ static void reaped(struct master *m, pid_t pid, int status)
 {
 	struct session *s;
 
-	if (daemons_reaped(m, pid, status) || workers_reaped(m, pid, status))
+	if (daemons_reaped(m, pid, status) || workers_reaped(m, pid, status) ||
+	    tlsfactory_reaped(m, pid, status))
 		return;
 	s = sessions_by_pid(&m->sessions, pid);
 	if (s == NULL)

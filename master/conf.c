@@ -163,6 +163,7 @@ NUM_KEY(k_auth_fail_window, auth.fail_window, conf_duration, 1, DAY)
 NUM_KEY(k_queue_minfree, queue.minfree, conf_size, 0, 1ull << 50)
 NUM_KEY(k_tls_handshake_timeout, tls_handshake_timeout, conf_duration, 1, 600)
 NUM_KEY(k_tls_ticket_rotate, tls_ticket_rotate, conf_duration, 0, DAY)
+NUM_KEY(k_tls_factory_sessions, tls_factory_sessions, conf_u64, 1, 1000000)
 NUM_KEY(k_queue_retry_min, queue.retry_min, conf_duration, 1, 30 * DAY)
 NUM_KEY(k_queue_retry_max, queue.retry_max, conf_duration, 1, 30 * DAY)
 NUM_KEY(k_queue_lifetime, queue.lifetime, conf_duration, 1, 366 * DAY)
@@ -249,6 +250,7 @@ static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
 }
 BOOL_KEY(k_queue_header_check, queue.header_check)
 BOOL_KEY(k_queue_received_ip, queue.received_ip)
+BOOL_KEY(k_tls_factory, tls_factory)
 
 #define USER_KEY(fn, role) \
 static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
@@ -275,6 +277,8 @@ static const struct key_row keys[] = {
 	{ "tls_min_version", k_tls_min_version, 0 },
 	{ "tls_handshake_timeout", k_tls_handshake_timeout, 0 },
 	{ "tls_ticket_rotate", k_tls_ticket_rotate, 0 },
+	{ "tls_factory", k_tls_factory, 0 },
+	{ "tls_factory_sessions", k_tls_factory_sessions, 0 },
 	{ "queue_dir", k_queue_dir, 0 },
 	{ "empty_dir", k_empty_dir, 0 },
 	{ "libexec_dir", k_libexec_dir, 0 },
@@ -412,6 +416,8 @@ static int set_defaults(struct master_conf *c, const char *dir, char *err, size_
 	c->tls_min_version = 12;
 	c->tls_handshake_timeout = 30;
 	c->tls_ticket_rotate = 3600;
+	c->tls_factory = 1;
+	c->tls_factory_sessions = 1000;
 	for (int r = 0; r < ROLE_COUNT; r++)
 		snprintf(c->user[r], sizeof(c->user[r]), "%s", role_defaults[r]);
 	return 0;

@@ -92,6 +92,8 @@ struct master_conf {
 	int tls_min_version;		/* 12 or 13 */
 	uint64_t tls_handshake_timeout;	/* seconds, 1..600 */
 	uint64_t tls_ticket_rotate;	/* seconds a ticket key is current; 0 = no resumption */
+	int tls_factory;		/* fork tlsds from a factory (tlsfactory.h) */
+	uint64_t tls_factory_sessions;	/* children per factory before it is replaced */
 	char queue_dir[CONF_PATH_MAX];
 	char empty_dir[CONF_PATH_MAX];
 	char libexec_dir[CONF_PATH_MAX];

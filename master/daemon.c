@@ -614,7 +614,7 @@ static int any_running(const struct master *m)
 		if (m->daemons[i].role != NULL && m->daemons[i].pid > 0)
 			return 1;
 	}
-	return workers_running(m);
+	return workers_running(m) || tlsfactory_running(m);
 }
 
 /* Reap daemons until none is left or deadline passes. */
@@ -625,7 +625,8 @@ static void reap_until(struct master *m, uint64_t deadline)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
 		if (pid > 0) {
-			if (!daemons_reaped(m, pid, status) && !workers_reaped(m, pid, status))
+			if (!daemons_reaped(m, pid, status) && !workers_reaped(m, pid, status) &&
+			    !tlsfactory_reaped(m, pid, status))
 				log_event("child-exit", "pid=%ld", (long)pid);
 			continue;
 		}
@@ -640,6 +641,7 @@ static void reap_until(struct master *m, uint64_t deadline)
 void daemons_stop_all(struct master *m, uint64_t timeout_ms)
 {
 	(void)workers_signal_all(m, SIGTERM);
+	tlsfactory_stop_all(m, 0);
 	for (int i = 0; i < DAEMON_COUNT; i++) {
 		struct daemon *d = &m->daemons[i];
 
@@ -649,6 +651,7 @@ void daemons_stop_all(struct master *m, uint64_t timeout_ms)
 	}
 	reap_until(m, now_ms() + timeout_ms);
 	(void)workers_signal_all(m, SIGKILL);
+	tlsfactory_stop_all(m, SIGKILL);
 	for (int i = 0; i < DAEMON_COUNT; i++) {
 		if (m->daemons[i].role != NULL && m->daemons[i].pid > 0)
 			kill(m->daemons[i].pid, SIGKILL);

@@ -30,6 +30,7 @@
 #include "reload.h"
 #include "signals.h"
 #include "tlsd.h"
+#include "tlsfactory.h"
 #include "tlsfiles.h"
 #include "workers.h"
 
@@ -48,6 +49,7 @@ struct pollset {
 	size_t n;
 	size_t dstart;			/* first daemon entry (daemon.c) */
 	size_t wstart;			/* first delivery worker entry (workers.c) */
+	size_t fstart;			/* first tlsd factory entry (tlsfactory.c) */
 };
 
 /* Build the poll set for this round. */
@@ -101,6 +103,18 @@ static void pollset_build(struct pollset *p, const struct master *m, uint64_t no
 			p->listener[p->n++] = -1;
 		}
 	}
+	p->fstart = p->n;
+	{
+		int ffd[2 * TLSFACTORY_SLOTS];
+		short fev[2 * TLSFACTORY_SLOTS];
+		size_t k = tlsfactory_pollfds(m, ffd, fev);
+
+		for (size_t i = 0; i < k; i++) {
+			p->fds[p->n] = (struct pollfd){ ffd[i], fev[i], 0 };
+			p->owner[p->n] = NULL;
+			p->listener[p->n++] = -1;
+		}
+	}
 }
 
 /* Milliseconds poll may sleep: until the next tick or phase deadline. */
@@ -124,6 +138,7 @@ static void shutdown_step(struct master *m, int sig)
 	switch (m->state) {
 	case MS_RUNNING:
 		listen_close_all(m);
+		tlsfactory_stop_all(m, 0);
 		m->state = MS_DRAINING;
 		m->deadline_ms = now + m->conf->shutdown_timeout * 1000u;
 		log_event("stopping", "signal=%s sessions=%zu shutdown_timeout=%llu",
@@ -154,6 +169,7 @@ static void on_signals(struct master *m, struct master_conf *scratch)
 		children_reap(m);
 	if (seen.hup && m->state == MS_RUNNING) {
 		reload_config(m, scratch);
+		tlsfactory_replace_all(m, "reload");
 		/* New tlsd's load the files as they are now: say how they are. */
 		(void)tlsfiles_check(m);
 		daemons_refresh_tables(m, 1);
@@ -177,8 +193,10 @@ static void on_ready(struct master *m, const struct pollset *p)
 	}
 	for (size_t i = p->dstart; i < p->wstart; i++)
 		daemons_on_ready(m, i - p->dstart, p->fds[i].revents);
-	for (size_t i = p->wstart; i < p->n; i++)
+	for (size_t i = p->wstart; i < p->fstart; i++)
 		workers_on_ready(m, i - p->wstart, p->fds[i].revents);
+	for (size_t i = p->fstart; i < p->n; i++)
+		tlsfactory_on_ready(m, i - p->fstart, p->fds[i].revents);
 	/* After the daemons' queues were flushed: acks that waited on them. */
 	tlsd_acks_flush(m);
 	for (size_t i = 1; i < p->n; i++) {
@@ -193,7 +211,7 @@ static void pollset_alloc(struct pollset *p)
 {
 	/* Per session: smtpd's log, tlsd's log, the facts socket. */
 	size_t cap = 1 + CONF_LISTEN_MAX + 3 * CONF_CONNECTIONS_HARD_MAX + 2 * DAEMON_COUNT +
-	             WORKERS_MAX;
+	             WORKERS_MAX + 2 * TLSFACTORY_SLOTS;
 
 	p->fds = calloc(cap, sizeof(p->fds[0]));
 	p->owner = calloc(cap, sizeof(p->owner[0]));
@@ -231,10 +249,12 @@ int loop_run(struct master *m, struct master_conf *scratch)
 		}
 		/* After `ready` or a death: bind and respawn delivery workers. */
 		workers_step(m);
+		tlsfactory_step(m);
 		if (now_ms() >= next_tick) {
 			children_tick(m);
 			daemons_tick(m);
 			workers_tick(m);
+			tlsfactory_tick(m);
 			if (m->state == MS_RUNNING)
 				daemons_refresh_tables(m, 0);
 			next_tick = now_ms() + TICK_MS;

@@ -115,6 +115,7 @@ static void load(struct master *m, const char *dir)
 	if (daemons_open_programs(m, err, sizeof(err)) != 0)
 		config_error(err);
 	workers_init(m);
+	tlsfactory_init(m);
 	if (workers_open_programs(m, err, sizeof(err)) != 0)
 		config_error(err);
 }

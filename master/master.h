@@ -17,6 +17,7 @@
 #include "tables.h"
 #include "ticket.h"
 #include "ticketkeys.h"
+#include "tlsfactory.h"
 #include "workers.h"
 
 /* Numeric ids of the role users, resolved once at start (getpwnam opens
@@ -58,6 +59,8 @@ struct master {
 	int prog_smtpd, prog_tlsd;
 	/* TLS 1.3 session-ticket keys (ticketkeys.h; master and tlsd only). */
 	struct ticket_keyring tickets;
+	/* The tlsd factories, one per TLS listener mode (tlsfactory.h). */
+	struct tls_factories tls_factories;
 	/* Sessions whose `ack` to tlsd waits for a daemon's control queue
 	 * to drain (master/tlsd.c); a hint, recounted by tlsd_acks_flush. */
 	size_t tls_acks_pending;

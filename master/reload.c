@@ -111,6 +111,12 @@ static void apply(struct master_conf *cur, const struct master_conf *new, char *
 	apply_u64(&cur->tls_handshake_timeout, new->tls_handshake_timeout,
 	          "tls_handshake_timeout", list);
 	apply_u64(&cur->tls_ticket_rotate, new->tls_ticket_rotate, "tls_ticket_rotate", list);
+	if (cur->tls_factory != new->tls_factory) {
+		cur->tls_factory = new->tls_factory;
+		list_add(list, "tls_factory");
+	}
+	apply_u64(&cur->tls_factory_sessions, new->tls_factory_sessions,
+	          "tls_factory_sessions", list);
 	apply_u64(&cur->message_size_max, new->message_size_max, "message_size_max", list);
 	apply_u64(&cur->recipients_max, new->recipients_max, "recipients_max", list);
 	apply_u64(&cur->connections_max, new->connections_max, "connections_max", list);

@@ -48,6 +48,7 @@
 #include "progfd.h"
 #include "session.h"
 #include "tlsd.h"
+#include "tlsfactory.h"
 
 #define NUM_MAX 24
 #define ARGV_MAX 28
@@ -180,16 +181,26 @@ static void log_connect(const struct session *s, const struct listen_spec *l)
 	ll_str(&ll, "listen", l->text);
 	ll_str(&ll, "mode", listen_mode_name(l->mode));
 	ll_i64(&ll, "pid", s->pid);
-	if (s->tls_pid > 0)
+	if (s->tls_pid > 0) {
 		ll_i64(&ll, "tlsd_pid", s->tls_pid);
+		ll_str(&ll, "tlsd_from", s->tls_factory_gen != 0 ? "factory" : "exec");
+	}
 	ll_emit(&ll);
 }
 
 
-/* Fork postern-tlsd for s from t; its pid, or -1. */
-static pid_t fork_tlsd(struct master *m, struct session *s, struct tlsd_spawn *t)
+/* Start postern-tlsd for s from t: forked by the listener mode's
+ * factory when one is ready, else exec'd; its pid, or -1. */
+static pid_t fork_tlsd(struct master *m, struct session *s, const struct listen_spec *l,
+                       struct tlsd_spawn *t)
 {
-	pid_t pid = child_spawn("tlsd", t->src, TLSD_FD_COUNT, m->prog_tlsd, t->argv);
+	uint64_t gen = 0;
+	pid_t pid = tlsfactory_fork(m, l->mode, t->src, &gen);
+
+	if (pid < 0)
+		pid = child_spawn("tlsd", t->src, TLSD_FD_COUNT, m->prog_tlsd, t->args.argv);
+	else
+		s->tls_factory_gen = gen;
 
 	if (pid > 0) {
 		s->tls_pid = pid;
@@ -238,7 +249,7 @@ int session_spawn(struct master *m, int client, const struct sockaddr_storage *p
 		goto fail;
 	}
 	step = "fork";
-	if (tls && fork_tlsd(m, s, &t) < 0) {
+	if (tls && fork_tlsd(m, s, l, &t) < 0) {
 		err = errno;
 		tlsd_abandon(&t);
 		close_spawn_fds(src, logread, ends);

@@ -40,6 +40,7 @@ struct session {
 	 * listeners; master/tlsd.c).  The session ends when both are
 	 * reaped (master/children.c). */
 	pid_t tls_pid;			/* 0: no tlsd (plain listener) */
+	uint64_t tls_factory_gen;	/* forked from that factory; 0: exec'd */
 	int tls_logfd;			/* read end of tlsd's log pipe; -1 at EOF */
 	int tls_factsfd;		/* master's end of the facts socket, or -1 */
 	int tls_facts;			/* a valid `tls` frame arrived */

@@ -92,9 +92,8 @@ static void copy_path(char *dst, const char *src)
 	snprintf(dst, CONF_PATH_MAX, "%s", src);
 }
 
-/* tlsd's argv (see the header comment). */
-static void build_argv(struct tlsd_spawn *t, const struct master *m,
-                       const struct listen_spec *l)
+/* tlsd's argv (see the header comment and tlsd.h). */
+void tlsd_build_argv(struct tlsd_argv *t, const struct master *m, int mode, int factory)
 {
 	const struct master_conf *c = m->conf;
 	size_t i = 0, ncert = c->tls_cert2[0] != '\0' ? 2 : 1;
@@ -109,7 +108,9 @@ static void build_argv(struct tlsd_spawn *t, const struct master *m,
 	snprintf(t->gid, sizeof(t->gid), "%u", (unsigned)m->ids.gid[ROLE_TLS]);
 #define ARG(x) (t->argv[i++] = (char *)(x))
 	ARG("postern-tlsd");
-	ARG("-m"); ARG(listen_mode_name(l->mode));
+	if (factory)
+		ARG("-F");
+	ARG("-m"); ARG(listen_mode_name((enum listen_mode)mode));
 	for (size_t k = 0; k < ncert; k++) {
 		ARG("-c"); ARG(t->cert[k]);
 		ARG("-k"); ARG(t->key[k]);
@@ -163,7 +164,7 @@ int tlsd_prepare(struct master *m, const struct session *s, const struct listen_
 				t->child_ends[t->nchild_ends++] = ends[i];
 		}
 	}
-	build_argv(t, m, l);
+	tlsd_build_argv(&t->args, m, l->mode, 0);
 	return 0;
 fail:
 	err = errno;

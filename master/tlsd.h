@@ -17,6 +17,13 @@
 
 #define TLSD_ARGV_MAX 32
 
+/* tlsd's command line and the strings it points into. */
+struct tlsd_argv {
+	char cert[2][CONF_PATH_MAX], key[2][CONF_PATH_MAX];
+	char hs[24], total[24], uid[24], gid[24];
+	char *argv[TLSD_ARGV_MAX];
+};
+
 /* What session.c needs to start one tlsd. */
 struct tlsd_spawn {
 	int src[TLSD_FD_COUNT];		/* tlsd's descriptors, placed on 0..5 */
@@ -24,10 +31,13 @@ struct tlsd_spawn {
 	int facts;			/* master's end of the facts socket */
 	int child_ends[8];		/* closed by the master after both forks */
 	size_t nchild_ends;
-	char cert[2][CONF_PATH_MAX], key[2][CONF_PATH_MAX];
-	char hs[24], total[24], uid[24], gid[24];
-	char *argv[TLSD_ARGV_MAX];
+	struct tlsd_argv args;
 };
+
+/* tlsd's command line for a listener of mode (enum listen_mode) from
+ * the configuration in force; factory: `postern-tlsd -F ...`
+ * (smtpd/tlsd_factory.h). */
+void tlsd_build_argv(struct tlsd_argv *t, const struct master *m, int mode, int factory);
 
 /* Prepare t for session s on listener l (mode starttls or tls): the
  * pre-TLS and post-TLS stream pairs, the control SEQPACKET pair, the

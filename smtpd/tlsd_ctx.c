@@ -145,8 +145,9 @@ static void set_policy(SSL_CTX *ctx, int min_version)
 	SSL_CTX_set_max_early_data(ctx, 0);
 }
 
-/* TLS 1.3 tickets with the master's keys, or no resumption at all. */
-static void set_tickets(SSL_CTX *ctx, const struct tls_ticket_keys *keys)
+/* TLS 1.3 tickets with the master's keys, or no resumption at all (see
+ * tlsd_ctx.h). */
+void tlsd_ctx_set_keys(SSL_CTX *ctx, const struct tls_ticket_keys *keys)
 {
 	ticket_keys = *keys;
 	if (keys->n == 0) {
@@ -175,7 +176,7 @@ static void load_certs(SSL_CTX *ctx, const struct tlsd_args *a)
 	}
 }
 
-SSL_CTX *tlsd_ctx_new(const struct tlsd_args *a, const struct tls_ticket_keys *keys)
+SSL_CTX *tlsd_ctx_new(const struct tlsd_args *a)
 {
 	SSL_CTX *ctx;
 
@@ -184,7 +185,6 @@ SSL_CTX *tlsd_ctx_new(const struct tlsd_args *a, const struct tls_ticket_keys *k
 	if (ctx == NULL)
 		log_fatal("SSL_CTX_new: %s", tlsd_ssl_error());
 	set_policy(ctx, a->min_version);
-	set_tickets(ctx, keys);
 	load_certs(ctx, a);
 	return ctx;
 }

@@ -26,9 +26,15 @@
  * that sealed it (it rotates hourly and keeps the previous key). */
 #define TLSD_TICKET_LIFETIME_S 3600
 
-/* Build the context; keys (copied; n == 0: no resumption).  On failure
- * logs one line with OpenSSL's reason and exits 111. */
-SSL_CTX *tlsd_ctx_new(const struct tlsd_args *a, const struct tls_ticket_keys *keys);
+/* Build the context.  On failure logs one line with OpenSSL's reason and
+ * exits 111. */
+SSL_CTX *tlsd_ctx_new(const struct tlsd_args *a);
+
+/* The session's ticket keys (copied; n == 0: no resumption at all), set
+ * before SSL_new: after tlsd_ctx_new in an exec'd tlsd, in the child of
+ * a factory (smtpd/tlsd_factory.c) on its own copy of the context.
+ * Touches memory only, so it may run inside the sandbox. */
+void tlsd_ctx_set_keys(SSL_CTX *ctx, const struct tls_ticket_keys *keys);
 
 /* The first error on OpenSSL's queue as a short text ("unknown" if
  * none); the queue is cleared. */
