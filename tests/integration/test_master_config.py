@@ -99,6 +99,9 @@ def test_tls_modes_accepted_anywhere(tmp_path, setup_dir, mode):
     ("tls_handshake_timeout = 0", r"."),
     ("tls_handshake_timeout = 11m", r"."),
     ("tls_ticket_rotate = 30s", r"at least 60 seconds"),
+    ("tls_factory = maybe", r"postern\.conf:\d+: expected yes or no"),
+    ("tls_factory_sessions = 0", r"postern\.conf:\d+: out of range \(1\.\.1000000\)"),
+    ("tls_factory_sessions = 1000001", r"postern\.conf:\d+: out of range \(1\.\.1000000\)"),
 ])
 def test_bad_tls_keys(tmp_path, setup_dir, line, reason):
     rc, err = conf_error(tmp_path, setup_dir, [line])
