@@ -1,14 +1,16 @@
 /*
  * route.h — postern-deliver's reading of a job's route (the `route` field
  * of job.h, a routes.cdb value as queued sends it, sched.md §3), checked
- * after the shared job parser:
+ * after the shared job parser by the one routes grammar, lib/routespec.h
+ * (the same code postern-table and the master use), of which this worker
+ * takes only
  *
- *   "mx" | "relay:HOST:PORT"   HOST a name, an IPv4 literal or "[IPv6]"
- *   then optional " tls=opportunistic|required|verify" and " auth=NAME"
- *   (a key of relay-secrets.cdb)
+ *   "mx" | "relay:HOST:PORT" [" tls=opportunistic|required|verify"]
+ *                            [" auth=NAME"]   (a key of relay-secrets.cdb)
  *
- * Anything else (including postern-maildir's "maildir") is not for this
- * worker: the job is refused whole, as a malformed frame.  Pure code.
+ * Anything else (whatever routespec refuses, and postern-maildir's
+ * "maildir:") is not for this worker: the job is refused whole, as a
+ * malformed frame.  Pure code.
  */
 #ifndef POSTERN_DELIVER_ROUTE_H
 #define POSTERN_DELIVER_ROUTE_H
@@ -16,20 +18,22 @@
 #include <stddef.h>
 
 #include "job.h"
+#include "routespec.h"
 
-#define JOB_AUTHNAME_MAX 128
+#define JOB_AUTHNAME_MAX ROUTESPEC_AUTH_MAX
 
 enum tls_policy { TLS_OPPORTUNISTIC = 0, TLS_REQUIRED, TLS_VERIFY };
 
 struct route {
 	int relay;			/* 0: MX of the domain; 1: HOST:PORT */
-	char host[JOB_HOST_MAX + 1];
-	unsigned port;
+	char host[JOB_HOST_MAX + 1];	/* relay: without [] */
+	unsigned port;			/* relay; 25 for mx */
 	enum tls_policy tls;
 	char auth[JOB_AUTHNAME_MAX + 1];	/* "" = no AUTH */
 };
 
-/* Parse a route string (see the grammar above).  0 or -1. */
+/* Parse a route string (routespec_parse, then only mx and relay).
+ * 0 or -1. */
 int route_parse(struct route *r, const unsigned char *s, size_t n);
 
 /* The SMTP worker's checks of a parsed job: its route (into r), a helo

@@ -1,8 +1,9 @@
 /*
  * routespec.c — parser of a routes.cdb key and value (grammar in
- * routespec.h).  Used by postern-table (the operator's shell) and the
- * master; the input is the operator's, still every byte is checked and
- * lengths are explicit (a value is not NUL-terminated in a CDB).
+ * routespec.h).  Used by postern-table (the operator's shell), the
+ * master, and postern-deliver on each job's route (which came through
+ * queued, so it is read as hostile): every byte is checked and lengths are
+ * explicit (a value is not NUL-terminated in a CDB or a frame).
  *
  * Failure policy: the first problem returns -1 with a constant reason.
  */

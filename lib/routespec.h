@@ -17,8 +17,9 @@
  *   path  = absolute, at most ROUTESPEC_PATH_MAX bytes, printable ASCII
  *           without blanks, no empty, "." or ".." component, not "/".
  *
- * This is stricter than what postern-deliver accepts in a job (it never
- * sees what this refuses).  Pure: no allocation, no I/O.
+ * postern-deliver checks the route of every job with it too
+ * (deliver/route.c), so the worker accepts nothing the table builder
+ * would refuse.  Pure: no allocation, no I/O.
  */
 #ifndef POSTERN_ROUTESPEC_H
 #define POSTERN_ROUTESPEC_H
