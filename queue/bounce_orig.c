@@ -36,6 +36,21 @@ static ssize_t read_at(int fd, unsigned char *p, size_t n, uint64_t off)
 	return (ssize_t)got;
 }
 
+/* Read the next chunk (at most CHUNK bytes) of a file that must hold len
+ * bytes, from off < len, into buf: the bytes read, or -1 (errno EIO when
+ * the file ended early: it shrank under us). */
+static ssize_t read_chunk(int fd, uint64_t len, uint64_t off)
+{
+	uint64_t want = len - off < CHUNK ? len - off : CHUNK;
+	ssize_t r = read_at(fd, buf, (size_t)want, off);
+
+	if (r >= 0 && (uint64_t)r < want) {
+		errno = EIO;
+		return -1;
+	}
+	return r;
+}
+
 /* The scan's per-byte state. */
 struct scan {
 	uint64_t off, line_start, last_lf, last_lf_hdrs, hdr_len;
@@ -110,15 +125,10 @@ int orig_has(int fd, uint64_t len, const char *needle)
 	if (k == 0 || k >= CHUNK / 2)
 		return -1;
 	while (off < len) {
-		uint64_t want = len - off < CHUNK ? len - off : CHUNK;
-		ssize_t r = read_at(fd, buf, (size_t)want, off);
+		ssize_t r = read_chunk(fd, len, off);
 
 		if (r < 0)
 			return -1;
-		if ((uint64_t)r < want) {
-			errno = EIO;	/* the file shrank under us */
-			return -1;
-		}
 		if (memmem(buf, (size_t)r, needle, k) != NULL)
 			return 1;
 		if (off + (uint64_t)r >= len)
@@ -202,15 +212,10 @@ int orig_copy(int fd, uint64_t len, int fix, const struct bounce_sink *s)
 	uint64_t off = 0;
 
 	while (off < len) {
-		uint64_t want = len - off < CHUNK ? len - off : CHUNK;
-		ssize_t r = read_at(fd, buf, (size_t)want, off);
+		ssize_t r = read_chunk(fd, len, off);
 
 		if (r < 0)
 			return -1;
-		if ((uint64_t)r < want) {
-			errno = EIO;
-			return -1;
-		}
 		if (fix) {
 			for (ssize_t i = 0; i < r; i++)
 				fx_byte(&f, buf[i]);
