@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "idarg.h"
 
 /* Decimal in [lo, hi] into *out; -1 otherwise. */
 static int num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -54,7 +55,7 @@ int authd_args_parse(int argc, char **argv, struct authd_args *a, const char **w
 	*why = "bad option";
 	while ((opt = getopt(argc, argv, "u:g:r:w:q:c:d:x:l:m:W:")) != -1) {
 		const char *pos = strchr(letters, opt);
-		uint64_t v, lo, hi, *dst;
+		uint64_t lo, hi, *dst;
 
 		if (opt == '?' || pos == NULL || (seen & (1u << (pos - letters))))
 			return -1;
@@ -64,12 +65,8 @@ int authd_args_parse(int argc, char **argv, struct authd_args *a, const char **w
 			continue;
 		}
 		if (opt == 'u' || opt == 'g') {
-			if (num(optarg, 1, 0xfffffffe, &v) != 0)
+			if (idarg_apply((char)opt, optarg, &a->uid, &a->gid) != 0)
 				return *why = "bad uid or gid", -1;
-			if (opt == 'u')
-				a->uid = (uid_t)v;
-			else
-				a->gid = (gid_t)v;
 			continue;
 		}
 		dst = slot(a, opt, &lo, &hi);

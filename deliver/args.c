@@ -9,6 +9,7 @@
 #include "args.h"
 #include "decimal.h"
 #include "hostname.h"
+#include "idarg.h"
 
 /* An IPv4 or IPv6 literal into a sockaddr (port 0). */
 static int parse_bind(struct deliver_args *a, const char *v)
@@ -86,13 +87,7 @@ static int apply(struct deliver_args *a, char opt, const char *v)
 	switch (opt) {
 	case 'u':
 	case 'g':
-		if (u64_from_dec(v, 1, 0xfffffffeu, &x) != 0)
-			return -1;
-		if (opt == 'u')
-			a->uid = (uid_t)x;
-		else
-			a->gid = (gid_t)x;
-		return 0;
+		return idarg_apply(opt, v, &a->uid, &a->gid);
 	case 'r':
 		a->root = v;
 		return v[0] == '/' ? 0 : -1;

@@ -7,6 +7,7 @@
 
 #include "decimal.h"
 #include "argpairs.h"
+#include "idarg.h"
 #include "maildir_args.h"
 
 #define MAILDIR_JOBS_MAX 100000
@@ -16,19 +17,11 @@
 static int apply(void *ctx, char opt, const char *v)
 {
 	struct maildir_args *a = ctx;
-	uint64_t n;
 
 	switch (opt) {
 	case 'u':
 	case 'g':
-		/* 0 is root; 2^32-1 is "no id" to the kernel. */
-		if (u64_from_dec(v, 1, 0xfffffffeu, &n) != 0)
-			return -1;
-		if (opt == 'u')
-			a->uid = (uid_t)n;
-		else
-			a->gid = (gid_t)n;
-		return 0;
+		return idarg_apply(opt, v, &a->uid, &a->gid);	/* never 0 (root) */
 	case 'r':
 		if (v[0] != '/' || strnlen(v, MAILDIR_ROOT_MAX) >= MAILDIR_ROOT_MAX)
 			return -1;

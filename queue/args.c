@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "idarg.h"
 
 /* Strict decimal in [min, max]. */
 static int num(const char *s, unsigned long long min, unsigned long long max,
@@ -43,8 +44,8 @@ static int option(struct queued_args *a, char opt, const char *v, unsigned *seen
 	struct queued_conf *c = &a->conf;
 
 	switch (opt) {
-	case 'u': *seen |= 1; if (num(v, 1, 0xfffffffeULL, &x) < 0) return -1; a->uid = (uid_t)x; return 0;
-	case 'g': *seen |= 2; if (num(v, 1, 0xfffffffeULL, &x) < 0) return -1; a->gid = (gid_t)x; return 0;
+	case 'u': *seen |= 1; return idarg_apply(opt, v, &a->uid, &a->gid);
+	case 'g': *seen |= 2; return idarg_apply(opt, v, &a->uid, &a->gid);
 	case 'r': *seen |= 4; return str(v, a->root, sizeof a->root);
 	case 'h': return str(v, c->hostname, sizeof c->hostname);
 	case 'z': return num(v, 1024, 1ULL << 40, (unsigned long long *)&c->size_max);
@@ -54,6 +55,7 @@ static int option(struct queued_args *a, char opt, const char *v, unsigned *seen
 	case 'c': return num(v, 1, 100000, (unsigned long long *)&c->sessions_max);
 	case 'H': if (num(v, 0, 1, &x) < 0) return -1; c->header_check = (int)x; return 0;
 	case 'I': if (num(v, 0, 1, &x) < 0) return -1; c->received_ip = (int)x; return 0;
+	case 'S': if (num(v, 0, 1, &x) < 0) return -1; c->syncfs = (int)x; return 0;
 	case 'O': return str(v, c->helo, sizeof c->helo);
 	case 'R': return num(v, 1, 30 * 86400, (unsigned long long *)&c->retry_min_s);
 	case 'X': return num(v, 1, 30 * 86400, (unsigned long long *)&c->retry_max_s);

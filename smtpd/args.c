@@ -9,6 +9,7 @@
 #include "argpairs.h"
 #include "decimal.h"
 #include "hostname.h"
+#include "idarg.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -68,13 +69,8 @@ static int apply(void *ctx, char opt, const char *v)
 	case 'T':
 		return u64_from_dec(v, 1, 7 * 86400, &a->session_s);
 	case 'u':
-		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
-		a->uid = (uid_t)n;
-		return 0;
 	case 'g':
-		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
-		a->gid = (gid_t)n;
-		return 0;
+		return idarg_apply(opt, v, &a->uid, &a->gid);
 	case 'r':
 		if (v[0] != '/') return -1;
 		return copy_token(v, a->root, sizeof a->root);
