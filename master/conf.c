@@ -252,6 +252,17 @@ BOOL_KEY(k_queue_header_check, queue.header_check)
 BOOL_KEY(k_queue_received_ip, queue.received_ip)
 BOOL_KEY(k_tls_factory, tls_factory)
 
+/* queue_sync = fsync | syncfs (queue/commit.c). */
+static int k_queue_sync(struct conf_parse *p, const char *v, char *err, size_t errcap)
+{
+	if (strcmp(v, "fsync") == 0 || strcmp(v, "syncfs") == 0) {
+		p->c->queue.syncfs = v[0] == 's';
+		return 0;
+	}
+	set_err(err, errcap, "expected fsync or syncfs");
+	return -1;
+}
+
 #define USER_KEY(fn, role) \
 static int fn(struct conf_parse *p, const char *v, char *err, size_t errcap) \
 { \
@@ -306,6 +317,7 @@ static const struct key_row keys[] = {
 	{ "queue_minfree", k_queue_minfree, 0 },
 	{ "queue_header_check", k_queue_header_check, 0 },
 	{ "queue_received_ip", k_queue_received_ip, 0 },
+	{ "queue_sync", k_queue_sync, 0 },
 	{ "queue_retry_min", k_queue_retry_min, 0 },
 	{ "queue_retry_max", k_queue_retry_max, 0 },
 	{ "queue_lifetime", k_queue_lifetime, 0 },

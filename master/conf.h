@@ -53,6 +53,7 @@ struct queue_conf {
 	uint64_t minfree;		/* bytes that must stay free; 0 = no check */
 	int header_check;		/* check header From:/Sender: too */
 	int received_ip;		/* client IP in the Received: line */
+	int syncfs;			/* queue_sync = syncfs (queue/commit.c) */
 	/* The scheduler's knobs (queued's -R -X -L -D -W -P). */
 	uint64_t retry_min;		/* seconds before the first retry */
 	uint64_t retry_max;		/* cap of the doubling retry interval */

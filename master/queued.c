@@ -4,7 +4,7 @@
  * postern-queued is exec'd as
  *   postern-queued -u UID -g GID -r QUEUE_DIR -h HOSTNAME -z MESSAGE_SIZE_MAX
  *                  -n RECIPIENTS_MAX -f QUEUE_MINFREE -t IDLE_S
- *                  -c CONNECTIONS_MAX -H 0|1 -I 0|1
+ *                  -c CONNECTIONS_MAX -H 0|1 -I 0|1 -S 0|1
  *                  -O HELO -R RETRY_MIN_S -X RETRY_MAX_S -L LIFETIME_S
  *                  -D DELAY_NOTICE_S -W CONCURRENCY -P PER_DESTINATION
  * (queue/args.h; the last line is the scheduler's, notes/sched.md §2) with no descriptor beyond 0..3: it is sent `key` first,
@@ -52,6 +52,7 @@ static void queued_args(const struct master *m, struct daemon_args *a)
 	num_opt(a, "-c", c->connections_max);
 	num_opt(a, "-H", (unsigned long long)c->queue.header_check);
 	num_opt(a, "-I", (unsigned long long)c->queue.received_ip);
+	num_opt(a, "-S", (unsigned long long)c->queue.syncfs);
 	daemon_arg(a, "-O");
 	daemon_arg(a, c->deliver.helo[0] != '\0' ? c->deliver.helo : c->hostname);
 	num_opt(a, "-R", c->queue.retry_min);

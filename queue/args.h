@@ -4,7 +4,7 @@
  *
  *   postern-queued -u UID -g GID -r QUEUE_DIR -h HOSTNAME -z SIZE_MAX
  *                  -n RECIPIENTS_MAX -f MINFREE_BYTES -t IDLE_S
- *                  -c SESSIONS_MAX -H 0|1 -I 0|1
+ *                  -c SESSIONS_MAX -H 0|1 -I 0|1 [-S 0|1]
  *                  -O HELO -R RETRY_MIN_S -X RETRY_MAX_S -L LIFETIME_S
  *                  -D DELAY_NOTICE_S -W CONCURRENCY -P PER_DESTINATION
  *
@@ -14,7 +14,8 @@
  * A RETRY_MAX_S below RETRY_MIN_S is raised to it; PER_DESTINATION above
  * CONCURRENCY is lowered to it.
  * -H: check header From:/Sender: (default 1); -I: client IP in Received:
- * (default 0).  Any bad argument: one log line, exit 111.
+ * (default 0); -S 1: queue_sync = syncfs (commit.c; default 0, fsync).
+ * Any bad argument: one log line, exit 111.
  */
 #ifndef POSTERN_QUEUE_ARGS_H
 #define POSTERN_QUEUE_ARGS_H

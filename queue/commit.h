@@ -60,6 +60,10 @@ int commit_ok(const struct commit *c);
 int commit_place(struct commit *c, const struct qdir *q);
 /* fsync env/ and new/: one call for a whole group.  0, or -1 with errno. */
 int commit_dirsync(const struct qdir *q);
+/* queue_sync = syncfs: each of steps 3 and 5 is one syncfs(2) of the
+ * queue's file system for the whole group (commit.c's header says why and
+ * when); 0 (the default): fdatasync per file, fsync per directory. */
+void commit_use_syncfs(int on);
 /* Remove what c left (message first, then envelope) and reset it. */
 void commit_undo(struct commit *c, const struct qdir *q);
 /* Forget a completed commit (after the group's dirsync). */

@@ -28,6 +28,7 @@
 #include "args.h"
 #include "bufio.h"
 #include "chan.h"
+#include "commit.h"
 #include "control.h"
 #include "log.h"
 #include "netstring.h"
@@ -100,6 +101,7 @@ int main(int argc, char *argv[])
 		log_fatal("cannot ignore SIGPIPE or initialise libsodium");
 	tzset();
 	d.conf = a.conf;
+	commit_use_syncfs(d.conf.syncfs);
 	cdbfd_init(&d.senders);
 	cdbfd_init(&d.quotas);
 	cdbfd_init(&d.routes);

@@ -28,6 +28,7 @@ struct queued_conf {
 	uint64_t sessions_max;		/* -c: concurrent sessions */
 	int header_check;		/* -H 0|1: check From:/Sender: */
 	int received_ip;		/* -I 0|1: client IP in Received: */
+	int syncfs;			/* -S 0|1: queue_sync = syncfs (commit.c) */
 	/* The scheduler (sched.h); defaults in args.c, meaning in INSTALL.md. */
 	char helo[QUEUED_HOSTNAME_MAX + 1];	/* -O: outbound HELO (default -h) */
 	uint64_t retry_min_s;		/* -R: first retry delay */

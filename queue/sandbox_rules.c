@@ -37,6 +37,8 @@ const struct sandbox_rule queued_sandbox_rules[] = {
 	SB_RULE(fdatasync),
 	SB_RULE(sync_file_range),
 	SB_RULE(fsync),
+	/* queue_sync = syncfs: steps 3 and 5 of a group commit */
+	SB_RULE(syncfs),
 	SB_RULE(renameat),
 	SB_RULE(unlinkat),
 	/* cdb_make_finish rewinds to write the header. */

@@ -37,7 +37,7 @@ HEAD = re.compile(r"^(\d+)\s+[0-9:.]+\s+(.*)$")
 WHOLE = re.compile(r"^(\w+)\((.*)\)\s+=\s+(-?\d+)")
 START = re.compile(r"^(\w+)\((.*) <unfinished \.\.\.>$")
 RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)\)\s+=\s+(-?\d+)")
-TRACED = "trace=fsync,fdatasync,rename,renameat,renameat2,write,sendto"
+TRACED = "trace=fsync,fdatasync,syncfs,rename,renameat,renameat2,write,sendto"
 
 
 class TracedMaster(Master):
@@ -141,14 +141,18 @@ def submit(port, n):
         return text.decode().rsplit(" ", 1)[1]
 
 
-def trace(tmp_path, libexec):
-    """Queue 3 messages one by one and 4 at once under the traced master;
-    the queue ids and the trace lines."""
+def trace(tmp_path, libexec, conf_extra=()):
+    """Queue 3 messages one by one and 4 at once under the traced master
+    (conf_extra: lines added to postern.conf); the queue ids and the trace
+    lines."""
     os.chmod(str(tmp_path), 0o755)
     d = tmp_path / "postern"
     port = free_port()
     subprocess.run([prog("postern-setup"), "--libexec", libexec, "--port", str(port), str(d)],
                    check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if conf_extra:
+        with open(str(d / "postern.conf"), "a") as f:
+            f.write("\n".join(conf_extra) + "\n")
     path = str(tmp_path / "trace")
     ids = []
     m = TracedMaster(d, path)
