@@ -74,6 +74,31 @@ def process_memory(pid, writable_only=True):
     return b"".join(data)
 
 
+def proc_stat(pid):
+    """(comm, state, ppid) of pid from /proc/PID/stat, or None once it is
+    gone.  comm lies between the first '(' and the last ')': a program
+    name may hold either."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return None
+    fields = st[st.rindex(")") + 2:].split()
+    return st[st.index("(") + 1:st.rindex(")")], fields[0], int(fields[1])
+
+
+def proc_table():
+    """{pid: (comm, state, ppid)} of every process in /proc now (zombies
+    included: state "Z"); one that ends while it is read is left out."""
+    out = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            s = proc_stat(int(p))
+            if s is not None:
+                out[int(p)] = s
+    return out
+
+
 @pytest.fixture(scope="session")
 def is_root():
     return os.geteuid() == 0

@@ -20,7 +20,7 @@ import smtplib
 import subprocess
 import time
 
-from conftest import prog, public_bin
+from conftest import proc_table, prog, public_bin
 from master_harness import Master
 
 LOGIN, PASSWORD = "demo@localhost", "demo"
@@ -52,20 +52,8 @@ def wait_until(pred, timeout, what):
 
 def proc_children(ppid, comm):
     """pids of the live processes named comm whose parent is ppid."""
-    out = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                st = f.read()
-        except OSError:
-            continue
-        name = st[st.index("(") + 1:st.rindex(")")]
-        fields = st[st.rindex(")") + 2:].split()
-        if name == comm and int(fields[1]) == ppid and fields[0] != "Z":
-            out.append(int(p))
-    return sorted(out)
+    return sorted(pid for pid, (name, state, parent) in proc_table().items()
+                  if name == comm and parent == ppid and state != "Z")
 
 
 class Instance:

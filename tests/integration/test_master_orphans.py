@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import free_port, prog
+from conftest import free_port, proc_stat, proc_table, prog
 from master_harness import Master, connect, read_reply, write_conf
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -21,27 +21,22 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 ROLES = ("postern-authd", "postern-queued", "postern-deliver", "postern-smtpd")
 
 
+def live(s):
+    """A proc_stat tuple, or None for a process gone or a zombie."""
+    return None if s is None or s[1] in ("Z", "X") else s
+
+
 def stat_of(pid):
     """(comm, state, ppid) of pid, or None once it is gone or a zombie."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-    except OSError:
-        return None
-    fields = st[st.rindex(")") + 2:].split()
-    if fields[0] in ("Z", "X"):
-        return None
-    return st[st.index("(") + 1:st.rindex(")")], fields[0], int(fields[1])
+    return live(proc_stat(pid))
 
 
 def descendants(root):
     """{pid: comm} of every live process below root."""
     kids = {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            s = stat_of(int(p))
-            if s is not None:
-                kids.setdefault(s[2], []).append((int(p), s[0]))
+    for pid, s in proc_table().items():
+        if live(s) is not None:
+            kids.setdefault(s[2], []).append((pid, s[0]))
     out, todo = {}, [root]
     while todo:
         for pid, comm in kids.get(todo.pop(), []):
