@@ -7,6 +7,7 @@
 
 #include "argpairs.h"
 #include "decimal.h"
+#include "idarg.h"
 
 #include <openssl/ssl.h>
 #include <string.h>
@@ -33,7 +34,6 @@ static int path(const char *s, char *out)
 static int apply(void *ctx, char opt, const char *v)
 {
 	struct tlsd_args *a = ctx;
-	uint64_t n;
 
 	switch (opt) {
 	case 'm':
@@ -55,13 +55,8 @@ static int apply(void *ctx, char opt, const char *v)
 	case 'T':
 		return u64_from_dec(v, 1, 7 * 86400, &a->session_s);
 	case 'u':
-		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
-		a->uid = (uid_t)n;
-		return 0;
 	case 'g':
-		if (u64_from_dec(v, 1, 0xfffffffeu, &n) < 0) return -1;
-		a->gid = (gid_t)n;
-		return 0;
+		return idarg_apply(opt, v, &a->uid, &a->gid);
 	case 'r':
 		return path(v, a->root);
 	}
