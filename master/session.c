@@ -197,6 +197,8 @@ static pid_t fork_tlsd(struct master *m, struct session *s, const struct listen_
 	uint64_t gen = 0;
 	pid_t pid = tlsfactory_fork(m, l->mode, t->src, &gen);
 
+	if (pid < 0 && errno != ENOENT)
+		return -1;	/* a factory's child may hold the descriptors */
 	if (pid < 0)
 		pid = child_spawn("tlsd", t->src, TLSD_FD_COUNT, m->prog_tlsd, t->args.argv);
 	else

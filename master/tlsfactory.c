@@ -213,22 +213,26 @@ static pid_t read_reply(struct tls_factory *f)
 	while (r < 0 && errno == EINTR);
 	if (r <= 0) {
 		fail(f, "no-reply");
+		errno = EPROTO;
 		return -1;
 	}
 	n = recv(f->sock, buf, REPLY_MAX, MSG_DONTWAIT);
 	if (n <= 0) {
 		fail(f, n == 0 ? "closed" : "recv");
+		errno = EPROTO;
 		return -1;
 	}
 	buf[n] = '\0';
 	if (n > 4 && memcmp(buf, "err ", 4) == 0) {
 		log_event("tls-factory-failed", "mode=%s pid=%ld reason=clone error=%.24s",
 		          listen_mode_name((enum listen_mode)f->mode), (long)f->pid, buf + 4);
+		errno = ENOENT;
 		return -1;
 	}
 	if (n <= 4 || memcmp(buf, "pid ", 4) != 0 ||
 	    u64_from_dec(buf + 4, 2, 0x7fffffff, &pid) != 0) {
 		fail(f, "malformed-reply");
+		errno = EPROTO;
 		return -1;
 	}
 	return (pid_t)pid;
@@ -241,15 +245,17 @@ pid_t tlsfactory_fork(struct master *m, int mode, const int src[TLSD_FD_COUNT],
 	struct tls_factory *f = current(m, mode);
 	pid_t pid;
 
+	errno = ENOENT;
 	if (f == NULL || !f->ready)
 		return -1;
 	if (fdpass_send(f->sock, "fork", 4, src, TLSD_FD_COUNT) != 0) {
 		fail(f, "send");
+		errno = ENOENT;
 		return -1;
 	}
 	pid = read_reply(f);
 	if (pid < 0)
-		return -1;
+		return -1;	/* errno from read_reply */
 	*gen = f->gen;
 	if (++f->forks >= m->conf->tls_factory_sessions)
 		retire(f, "sessions");

@@ -72,8 +72,12 @@ void tlsfactory_step(struct master *m);
 /* Fork a tlsd for a session on a `mode` listener from the current
  * factory, with src[TLSD_FD_*] as its descriptors (the master keeps
  * them; close its copies as after an exec).  Its pid and the factory's
- * generation in *gen, or -1 when no factory is ready or it failed (then
- * the caller exec's the tlsd itself). */
+ * generation in *gen; or -1 with errno ENOENT when no child was made (no
+ * factory ready, the request could not be sent, clone failed: the caller
+ * exec's the tlsd itself); or -1 with errno EPROTO when the factory took
+ * the request but its answer was missing or wrong (it is killed): a child
+ * may then hold the descriptors, so the caller must not start a second
+ * tlsd on them but refuse the connection. */
 pid_t tlsfactory_fork(struct master *m, int mode, const int src[TLSD_FD_COUNT],
                       uint64_t *gen);
 
