@@ -5,12 +5,15 @@ the queue channel grammar of smtpd/queue_client.h as smtpd would.
 Every wait is bounded; a Queued left running is killed when its `with`
 block ends.
 """
+import fcntl
 import os
 import pwd
 import socket
 import subprocess
 import threading
 import time
+
+import pytest
 
 from conftest import prog
 
@@ -235,3 +238,110 @@ def admin(qdir, *args):
     p = subprocess.run([prog("postern-queue"), "-q", str(qdir)] + list(args),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def qdir(tmp_path):
+    """An empty queue directory owned by the queue user (tmp_path made
+    reachable for it).  A test module uses it by importing the name."""
+    os.chmod(tmp_path, 0o755)
+    q = tmp_path / "queue"
+    uid, gid = queue_ids()
+    make_queue_dir(str(q), uid, gid)
+    return q
+
+
+# ---- playing the master's worker side for the scheduler's tests ----
+
+PLAY_LOGIN = "alice@example.org"
+PLAY_MSG = b"From: alice@example.org\r\nSubject: sched\r\n\r\nHello.\r\n"
+
+
+def files(q, sub):
+    """Sorted names in queue subdirectory sub."""
+    return sorted(os.listdir(os.path.join(str(q), sub)))
+
+
+def gone(q, qid):
+    """True once qid has left new/, cur/, env/ and state/."""
+    return all(qid not in files(q, d) for d in ("new", "cur", "env", "state"))
+
+
+def wait_for(cond, timeout=15, what="condition"):
+    """Poll cond() every 50 ms until it is true, at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def routes(qd, tmp_path, records):
+    """Build routes.cdb from (key, value) strings and hand it to queued."""
+    path = str(tmp_path / "routes.cdb")
+    build_cdb(path, [(k.encode(), v.encode()) for k, v in records])
+    qd.table("routes", path)
+    qd.wait_log(r"event=table table=routes")
+
+
+def submit(qd, rcpts, sender=PLAY_LOGIN):
+    """Submit PLAY_MSG as PLAY_LOGIN from sender to rcpts; its queue id."""
+    r = qd.session().submit(PLAY_LOGIN, sender, rcpts, PLAY_MSG)
+    assert r[-1][0] == 250, r
+    return r[-1][1].rsplit(" ", 1)[1]
+
+
+class Worker:
+    """The test's end of one worker channel (grammar deliver/job.h)."""
+
+    def __init__(self, qd, kind="smtp", route=""):
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        socket.send_fds(qd.ctl, [frame("worker", kind, route)], [b.fileno()])
+        b.close()
+        self.sock = a
+
+    def job(self, timeout=15):
+        """The next `job` frame with its read-only message descriptor."""
+        self.sock.settimeout(timeout)
+        msg, fds, _flags, _addr = socket.recv_fds(self.sock, 70000, 4)
+        assert len(fds) == 1, (msg, fds)
+        f = parse_frame(msg)
+        assert f[0] == b"job", f
+        n = int(f[9])
+        assert len(f) == 10 + 3 * n
+        fd = fds[0]
+        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        data = os.pread(fd, 1 << 20, 0)
+        os.close(fd)
+        return {"id": int(f[1]), "route": f[2], "domain": f[3], "helo": f[4],
+                "sender": f[5], "header": f[8],
+                "rcpts": [f[10 + 3 * i] for i in range(n)], "data": data}
+
+    def no_job(self, wait=2.0):
+        """True if no frame comes within wait seconds."""
+        self.sock.settimeout(wait)
+        try:
+            pkt = self.sock.recv(70000)
+        except socket.timeout:
+            return True
+        raise AssertionError("unexpected frame %r" % pkt[:200])
+
+    def answer(self, job, cls, code=250, status="2.0.0", text="ok", done=True):
+        """One `rcpt` result per recipient, then `done` unless told not to."""
+        for i in range(len(job["rcpts"])):
+            self.sock.send(frame("rcpt", job["id"], i, cls, code, status, text))
+        if done:
+            self.sock.send(frame("done", job["id"]))
+
+    def close(self):
+        self.sock.close()
+
+
+def play(qd, tmp_path, rcpts, records=(("*", "mx"),)):
+    """The usual opening of a scheduler test: one smtp worker, a routes
+    table (every domain by mx unless told), one message to rcpts.
+    (worker, queue id)."""
+    w = Worker(qd)
+    routes(qd, tmp_path, records)
+    return w, submit(qd, rcpts)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import queue_harness as h
+from queue_harness import files, qdir  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -19,22 +20,9 @@ MSG = (b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\n"
        b"Subject: test\r\n\r\nHello.\r\n..leading dot kept as sent\r\n")
 
 
-@pytest.fixture
-def qdir(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    q = tmp_path / "queue"
-    uid, gid = h.queue_ids()
-    h.make_queue_dir(str(q), uid, gid)
-    return q
-
-
 def qid_of(reply):
     assert reply[0] == 250 and "queued as " in reply[1], reply
     return reply[1].rsplit(" ", 1)[1]
-
-
-def files(q, sub):
-    return sorted(os.listdir(os.path.join(str(q), sub)))
 
 
 def test_message_lands_byte_exact_with_envelope(qdir):

@@ -18,17 +18,14 @@ import re
 import pytest
 
 import queue_harness as h
-from test_queue_sched import (Worker, files, gone, qdir, routes,  # noqa: F401 (fixture)
-                              submit, wait_for)
+from queue_harness import files, gone, qdir, submit, wait_for  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 
 def test_hold_deferred_message_in_cur_and_release(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "600"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net", "carol@example.net"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net", "carol@example.net"])
         j = w.job()
         w.sock.send(h.frame("rcpt", j["id"], 0, "ok", 250, "2.0.0", "fine"))
         w.sock.send(h.frame("rcpt", j["id"], 1, "temp", 451, "4.7.1", "greylisted"))
@@ -69,9 +66,7 @@ def test_hold_deferred_message_in_cur_and_release(qdir, tmp_path):
 
 def test_hold_while_a_job_is_out_is_busy(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "1"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net"])
         j = w.job()
         rc, out, err = h.admin(qdir, "hold", qid)
         assert rc == 1 and "busy: being delivered, try again" in err, (out, err)

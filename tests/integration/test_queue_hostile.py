@@ -11,24 +11,12 @@ import time
 import pytest
 
 import queue_harness as h
+from queue_harness import files, qdir  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 LOGIN = "alice@example.org"
 MSG = b"From: Alice <alice@example.org>\r\nSubject: test\r\n\r\nHello.\r\n"
-
-
-@pytest.fixture
-def qdir(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    q = tmp_path / "queue"
-    uid, gid = h.queue_ids()
-    h.make_queue_dir(str(q), uid, gid)
-    return q
-
-
-def files(q, sub):
-    return sorted(os.listdir(os.path.join(str(q), sub)))
 
 
 def flood(sess, stop, count=2000):

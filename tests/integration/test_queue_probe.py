@@ -16,6 +16,7 @@ import signal
 import pytest
 
 import queue_harness as h
+from queue_harness import qdir  # noqa: F401 (fixture)
 from conftest import BIN, BUILD, free_port
 from master_harness import Master, write_conf
 
@@ -27,15 +28,6 @@ def probe_binary(probe):
     p = os.path.join(BUILD, "probe-%s" % probe, "bin", "postern-queued")
     assert os.path.exists(p), "probe build missing: run `make probes` (B=%s)" % BUILD
     return p
-
-
-@pytest.fixture
-def qdir(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    q = tmp_path / "queue"
-    uid, gid = h.queue_ids()
-    h.make_queue_dir(str(q), uid, gid)
-    return q
 
 
 @pytest.mark.parametrize("probe", PROBES)

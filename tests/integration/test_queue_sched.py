@@ -3,7 +3,6 @@ queued alone (queue_harness): this test plays the master (it hands
 queued `worker` frames with one end of a socketpair) and the delivery
 workers (it reads `job` frames with the message descriptor and answers
 `rcpt`/`done`, grammar deliver/job.h).  Root only (chroot, uid drop)."""
-import fcntl
 import os
 import re
 import socket
@@ -17,90 +16,10 @@ import queue_harness as h
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
-LOGIN = "alice@example.org"
-MSG = b"From: alice@example.org\r\nSubject: sched\r\n\r\nHello.\r\n"
+from queue_harness import (Worker, files, gone, qdir, routes,  # noqa: F401 (fixture)
+                           submit, wait_for)
 
-
-@pytest.fixture
-def qdir(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    q = tmp_path / "queue"
-    uid, gid = h.queue_ids()
-    h.make_queue_dir(str(q), uid, gid)
-    return q
-
-
-def routes(qd, tmp_path, records):
-    path = str(tmp_path / "routes.cdb")
-    h.build_cdb(path, [(k.encode(), v.encode()) for k, v in records])
-    qd.table("routes", path)
-    qd.wait_log(r"event=table table=routes")
-
-
-def files(q, sub):
-    return sorted(os.listdir(os.path.join(str(q), sub)))
-
-
-def wait_for(cond, timeout=15, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-class Worker:
-    """The test's end of one worker channel."""
-
-    def __init__(self, qd, kind="smtp", route=""):
-        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        socket.send_fds(qd.ctl, [h.frame("worker", kind, route)], [b.fileno()])
-        b.close()
-        self.sock = a
-
-    def job(self, timeout=15):
-        self.sock.settimeout(timeout)
-        msg, fds, _flags, _addr = socket.recv_fds(self.sock, 70000, 4)
-        assert len(fds) == 1, (msg, fds)
-        f = h.parse_frame(msg)
-        assert f[0] == b"job", f
-        n = int(f[9])
-        assert len(f) == 10 + 3 * n
-        fd = fds[0]
-        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
-        data = os.pread(fd, 1 << 20, 0)
-        os.close(fd)
-        return {"id": int(f[1]), "route": f[2], "domain": f[3], "helo": f[4],
-                "sender": f[5], "header": f[8],
-                "rcpts": [f[10 + 3 * i] for i in range(n)], "data": data}
-
-    def no_job(self, wait=2.0):
-        self.sock.settimeout(wait)
-        try:
-            pkt = self.sock.recv(70000)
-        except socket.timeout:
-            return True
-        raise AssertionError("unexpected frame %r" % pkt[:200])
-
-    def answer(self, job, cls, code=250, status="2.0.0", text="ok", done=True):
-        for i in range(len(job["rcpts"])):
-            self.sock.send(h.frame("rcpt", job["id"], i, cls, code, status, text))
-        if done:
-            self.sock.send(h.frame("done", job["id"]))
-
-    def close(self):
-        self.sock.close()
-
-
-def submit(qd, rcpts, sender=LOGIN):
-    r = qd.session().submit(LOGIN, sender, rcpts, MSG)
-    assert r[-1][0] == 250, r
-    return r[-1][1].rsplit(" ", 1)[1]
-
-
-def gone(q, qid):
-    return all(qid not in files(q, d) for d in ("new", "cur", "env", "state"))
+LOGIN, MSG = h.PLAY_LOGIN, h.PLAY_MSG
 
 
 def test_no_routes_table_nothing_leaves_new(qdir):
@@ -118,9 +37,8 @@ def test_pickup_grouping_ok_and_removal_order(qdir, tmp_path):
                        % (trace, h.prog("postern-queued")))
     wrapper.chmod(0o755)
     with h.Queued(qdir, ["-O", "out.test.example"], binary=str(wrapper)) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("example.net", "mx"), ("*", "mx")])
-        qid = submit(qd, ["bob@example.net", "carol@Example.NET", "dave@other.org"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net", "carol@Example.NET", "dave@other.org"],
+                        [("example.net", "mx"), ("*", "mx")])
         jobs = [w.job()]
         # new/ -> cur/ while the job is out
         assert files(qdir, "new") == [] and files(qdir, "cur") == [qid]
@@ -152,9 +70,7 @@ def test_pickup_grouping_ok_and_removal_order(qdir, tmp_path):
 
 def test_temp_writes_state_and_retries_after_backoff(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "2", "-X", "2"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net", "carol@example.com"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net", "carol@example.com"])
         jobs = [w.job(), w.job() if False else None]
         j1 = jobs[0]
         # one recipient ok, the other deferred: a partial attempt
@@ -179,9 +95,7 @@ def test_temp_writes_state_and_retries_after_backoff(qdir, tmp_path):
 
 def test_flush_makes_it_due_now(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "600"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net"])
         w.answer(w.job(), "temp", 421, "4.4.2", "try later")
         wait_for(lambda: files(qdir, "state") == [qid], what="state file")
         assert w.no_job(2.0)
@@ -196,9 +110,7 @@ def test_flush_makes_it_due_now(qdir, tmp_path):
 
 def test_perm_makes_a_bounce(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "1"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["nobody@example.net"])
+        w, qid = h.play(qd, tmp_path, ["nobody@example.net"])
         w.answer(w.job(), "perm", 550, "5.1.1", "no such user")
         qd.wait_log(r"event=bounced id=%s rcpt=nobody@example.net code=550 status=5.1.1" % qid)
         deadline = time.monotonic() + 10
@@ -222,9 +134,7 @@ def test_perm_makes_a_bounce(qdir, tmp_path):
 
 def test_worker_eof_mid_job_is_retried(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "1"]) as qd:
-        a = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net", "carol@example.net"])
+        a, qid = h.play(qd, tmp_path, ["bob@example.net", "carol@example.net"])
         j = a.job()
         a.sock.send(h.frame("rcpt", j["id"], 1, "ok", 250, "2.0.0", "ok"))
         a.close()
@@ -250,9 +160,7 @@ GARBAGE = {
 @pytest.mark.parametrize("garbage", sorted(GARBAGE))
 def test_garbage_from_a_worker_closes_only_that_worker(qdir, tmp_path, garbage):
     with h.Queued(qdir, ["-R", "1"]) as qd:
-        a = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net"])
+        a, qid = h.play(qd, tmp_path, ["bob@example.net"])
         j = a.job()
         b = Worker(qd)
         a.sock.send(GARBAGE[garbage](j["id"]))
@@ -282,9 +190,7 @@ def test_maildir_route_goes_to_its_worker(qdir, tmp_path):
 
 def test_no_route_defers_and_expiry_bounces_with_447(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "1", "-L", "3"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("example.net", "mx")])
-        qid = submit(qd, ["bob@nowhere.test"])
+        w, qid = h.play(qd, tmp_path, ["bob@nowhere.test"], [("example.net", "mx")])
         qd.wait_log(r"event=deferred id=%s rcpt=bob@nowhere.test code=451 status=4.3.5" % qid)
         qd.wait_log(r"event=expired id=%s rcpt=bob@nowhere.test code=451 status=4.4.7" % qid,
                     timeout=20)
@@ -347,9 +253,7 @@ def test_index_scan_of_100k_messages_is_fast(tmp_path):
 
 def test_delay_notice_once(qdir, tmp_path):
     with h.Queued(qdir, ["-R", "1", "-X", "1", "-D", "1"]) as qd:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["slow@example.net"])
+        w, qid = h.play(qd, tmp_path, ["slow@example.net"])
         reports = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -372,9 +276,7 @@ def test_restart_keeps_backoff_and_bad_state_is_held(qdir, tmp_path):
     qd = h.Queued(qdir, ["-R", "600"])
     qd.start()
     try:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net"])
         w.answer(w.job(), "temp", 451, "4.4.1", "later")
         wait_for(lambda: files(qdir, "state") == [qid], what="state file")
         assert qd.stop() == 0
@@ -459,9 +361,7 @@ def test_kill9_mid_job_message_in_cur_is_retried(qdir, tmp_path):
     qd = h.Queued(qdir, ["-R", "600"])
     qd.start()
     try:
-        w = Worker(qd)
-        routes(qd, tmp_path, [("*", "mx")])
-        qid = submit(qd, ["bob@example.net"])
+        w, qid = h.play(qd, tmp_path, ["bob@example.net"])
         w.job()
         assert files(qdir, "cur") == [qid]
     finally:
