@@ -52,9 +52,25 @@ struct pollset {
 	size_t fstart;			/* first tlsd factory entry (tlsfactory.c) */
 };
 
+/* Most entries one module (daemons, workers, factories) gives the loop. */
+#define MODULE_FDS_MAX (2 * DAEMON_COUNT + WORKERS_MAX + 2 * TLSFACTORY_SLOTS)
+
+/* Append a module's k entries (descriptor -1: ignored by poll). */
+static void append_module(struct pollset *p, size_t k, const int *fds, const short *events)
+{
+	for (size_t i = 0; i < k; i++) {
+		p->fds[p->n] = (struct pollfd){ fds[i], events[i], 0 };
+		p->owner[p->n] = NULL;
+		p->listener[p->n++] = -1;
+	}
+}
+
 /* Build the poll set for this round. */
 static void pollset_build(struct pollset *p, const struct master *m, uint64_t now)
 {
+	int fds[MODULE_FDS_MAX];
+	short events[MODULE_FDS_MAX];
+
 	p->n = 0;
 	p->fds[p->n] = (struct pollfd){ m->sigfd, POLLIN, 0 };
 	p->owner[p->n] = NULL;
@@ -80,41 +96,11 @@ static void pollset_build(struct pollset *p, const struct master *m, uint64_t no
 		}
 	}
 	p->dstart = p->n;
-	{
-		int dfd[2 * DAEMON_COUNT];
-		short dev[2 * DAEMON_COUNT];
-		size_t k = daemons_pollfds(m, dfd, dev);
-
-		for (size_t i = 0; i < k; i++) {
-			p->fds[p->n] = (struct pollfd){ dfd[i], dev[i], 0 };
-			p->owner[p->n] = NULL;
-			p->listener[p->n++] = -1;
-		}
-	}
+	append_module(p, daemons_pollfds(m, fds, events), fds, events);
 	p->wstart = p->n;
-	{
-		int wfd[WORKERS_MAX];
-		short wev[WORKERS_MAX];
-		size_t k = workers_pollfds(m, wfd, wev);
-
-		for (size_t i = 0; i < k; i++) {
-			p->fds[p->n] = (struct pollfd){ wfd[i], wev[i], 0 };
-			p->owner[p->n] = NULL;
-			p->listener[p->n++] = -1;
-		}
-	}
+	append_module(p, workers_pollfds(m, fds, events), fds, events);
 	p->fstart = p->n;
-	{
-		int ffd[2 * TLSFACTORY_SLOTS];
-		short fev[2 * TLSFACTORY_SLOTS];
-		size_t k = tlsfactory_pollfds(m, ffd, fev);
-
-		for (size_t i = 0; i < k; i++) {
-			p->fds[p->n] = (struct pollfd){ ffd[i], fev[i], 0 };
-			p->owner[p->n] = NULL;
-			p->listener[p->n++] = -1;
-		}
-	}
+	append_module(p, tlsfactory_pollfds(m, fds, events), fds, events);
 }
 
 /* Milliseconds poll may sleep: until the next tick or phase deadline. */

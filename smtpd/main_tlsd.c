@@ -26,7 +26,6 @@
 #include "tlsd_args.h"
 #include "tlsd_ctx.h"
 #include "tlsd_factory.h"
-#include "tlsd_sandbox_rules.h"
 #include "tlsd_session.h"
 #include "tlsd_start.h"
 
@@ -50,12 +49,7 @@ static void __attribute__((noreturn)) serve_one(const struct tlsd_args *args)
 	ssl = tlsd_new_ssl(ctx);
 	tlsd_set_nonblocking();
 
-	spec.role = "tlsd";
-	spec.root = args->root;
-	spec.uid = args->uid;
-	spec.gid = args->gid;
-	spec.rules = tlsd_sandbox_rules;
-	spec.nrules = tlsd_sandbox_nrules;
+	tlsd_sandbox_spec(args, &spec);
 	sandbox_enter(&spec);
 
 	_exit(tlsd_session_run(args, ssl));

@@ -202,12 +202,7 @@ void tlsd_factory_run(const struct tlsd_args *a, SSL_CTX *ctx)
 	struct sandbox_spec spec;
 
 	master_pid = getppid();
-	spec.role = "tlsd";
-	spec.root = a->root;
-	spec.uid = a->uid;
-	spec.gid = a->gid;
-	spec.rules = tlsd_sandbox_rules;
-	spec.nrules = tlsd_sandbox_nrules;
+	tlsd_sandbox_spec(a, &spec);
 	sandbox_build(&spec, &child_prog);
 	spec.role = "tlsd-factory";
 	spec.rules = factory_rules;

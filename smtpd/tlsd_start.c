@@ -11,6 +11,7 @@
 #include "fds.h"
 #include "log.h"
 #include "tlsd_ctx.h"
+#include "tlsd_sandbox_rules.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -47,6 +48,18 @@ void tlsd_set_nonblocking(void)
 	nonblocking(TLSD_FD_CLIENT);
 	nonblocking(TLSD_FD_PRETLS);
 	nonblocking(TLSD_FD_POSTTLS);
+}
+
+/* A session tlsd's sandbox (see tlsd_start.h). */
+void tlsd_sandbox_spec(const struct tlsd_args *a, struct sandbox_spec *spec)
+{
+	memset(spec, 0, sizeof *spec);
+	spec->role = "tlsd";
+	spec->root = a->root;
+	spec->uid = a->uid;
+	spec->gid = a->gid;
+	spec->rules = tlsd_sandbox_rules;
+	spec->nrules = tlsd_sandbox_nrules;
 }
 
 /* The session's SSL object (see tlsd_start.h). */

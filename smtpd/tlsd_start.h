@@ -10,6 +10,8 @@
 
 #include <openssl/ssl.h>
 
+#include "sandbox.h"
+#include "tlsd_args.h"
 #include "tlsfacts.h"
 
 /* Read the `keys` frame (lib/tlsfacts.h), first on TLSD_FD_FACTS; it was
@@ -20,6 +22,10 @@ void tlsd_read_keys(struct tls_ticket_keys *k);
 /* The client, pre-TLS and post-TLS descriptors non-blocking (every wait
  * is a poll with a deadline); fatal if not. */
 void tlsd_set_nonblocking(void);
+
+/* A session tlsd's sandbox: chroot, uid and gid from a, tlsd's
+ * allow-list (tlsd_sandbox_rules.c). */
+void tlsd_sandbox_spec(const struct tlsd_args *a, struct sandbox_spec *spec);
 
 /* SSL_new(ctx) bound to TLSD_FD_CLIENT; fatal if not. */
 SSL *tlsd_new_ssl(SSL_CTX *ctx);

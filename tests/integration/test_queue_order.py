@@ -94,30 +94,37 @@ def events(lines):
     return out
 
 
+def commit_steps(ev, qid, bad):
+    """For qid: (the 250's event, the successful calls completed before it,
+    the envelope's rename, the message's rename), or None after noting in
+    bad what is missing or out of order."""
+    reply = next((e for e in ev if e[1] in ("write", "sendto") and
+                  '"250 2.0.0 Ok: queued as %s' % qid in e[2]), None)
+    if reply is None:
+        bad.append("%s: no 250 written by smtpd" % qid)
+        return None
+    before = [e for e in ev if e[5] < reply[4] and e[3] == 0]
+    ren_env = next((e for e in before if e[1].startswith("rename") and
+                    '"%s.env"' % qid in e[2]), None)
+    ren_msg = next((e for e in before if e[1].startswith("rename") and
+                    e[2].count('"%s"' % qid) == 2), None)
+    if ren_env is None or ren_msg is None:
+        bad.append("%s: renames not done before the 250" % qid)
+        return None
+    if ren_msg[4] < ren_env[5]:
+        bad.append("%s: message renamed before its envelope" % qid)
+    return reply, before, ren_env, ren_msg
+
+
 def violations(ids, lines):
     """What is missing before each 250, as a list of strings (empty: ok)."""
     ev = events(lines)
     bad = []
-
-    def first(pred):
-        return next((e for e in ev if pred(e)), None)
-
     for qid in ids:
-        reply = first(lambda e: e[1] in ("write", "sendto") and
-                      '"250 2.0.0 Ok: queued as %s' % qid in e[2])
-        if reply is None:
-            bad.append("%s: no 250 written by smtpd" % qid)
+        steps = commit_steps(ev, qid, bad)
+        if steps is None:
             continue
-        before = [e for e in ev if e[5] < reply[4] and e[3] == 0]
-        ren_env = next((e for e in before if e[1].startswith("rename") and
-                        '"%s.env"' % qid in e[2]), None)
-        ren_msg = next((e for e in before if e[1].startswith("rename") and
-                        e[2].count('"%s"' % qid) == 2), None)
-        if ren_env is None or ren_msg is None:
-            bad.append("%s: renames not done before the 250" % qid)
-            continue
-        if ren_msg[4] < ren_env[5]:
-            bad.append("%s: message renamed before its envelope" % qid)
+        _, before, ren_env, ren_msg = steps
         for name in (qid + ".env", qid):
             if not any(e[1] == "fdatasync" and e[2].endswith("/tmp/%s>" % name) and
                        e[5] < ren_env[4] for e in before):

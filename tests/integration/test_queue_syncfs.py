@@ -15,13 +15,12 @@ the QUEUE_TEST_SKIP_DATASYNC and QUEUE_TEST_SKIP_DIRSYNC builds.  A bad
 value of queue_sync is refused with FILE:LINE.  Root only."""
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import BIN, free_port, prog
+from conftest import BIN, free_port
 from master_harness import run_check, write_conf
-from test_queue_order import events, mixed_libexec, skip_build, trace
+from test_queue_order import commit_steps, events, mixed_libexec, skip_build, trace
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 SYNCFS = ["queue_sync = syncfs"]
@@ -32,21 +31,10 @@ def syncfs_violations(ids, lines):
     ev = events(lines)
     bad = []
     for qid in ids:
-        reply = next((e for e in ev if e[1] in ("write", "sendto") and
-                      '"250 2.0.0 Ok: queued as %s' % qid in e[2]), None)
-        if reply is None:
-            bad.append("%s: no 250 written by smtpd" % qid)
+        steps = commit_steps(ev, qid, bad)
+        if steps is None:
             continue
-        before = [e for e in ev if e[5] < reply[4] and e[3] == 0]
-        ren_env = next((e for e in before if e[1].startswith("rename") and
-                        '"%s.env"' % qid in e[2]), None)
-        ren_msg = next((e for e in before if e[1].startswith("rename") and
-                        e[2].count('"%s"' % qid) == 2), None)
-        if ren_env is None or ren_msg is None:
-            bad.append("%s: renames not done before the 250" % qid)
-            continue
-        if ren_msg[4] < ren_env[5]:
-            bad.append("%s: message renamed before its envelope" % qid)
+        reply, before, ren_env, ren_msg = steps
         # queued's last write to tmp/ID (the envelope is written after it)
         wrote = [e for e in ev if e[5] < reply[4] and e[1] == "write" and e[3] > 0 and
                  re.search(r"/tmp/%s(\.env)?>" % qid, e[2])]

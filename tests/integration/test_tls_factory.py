@@ -34,15 +34,9 @@ import pytest
 
 from conftest import BUILD, free_port
 from master_harness import Master, proc_status, write_conf
+from test_master_tls import client_ctx
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (role users, chroot)")
-
-
-def client_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class FactoryMaster:
