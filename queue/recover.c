@@ -78,19 +78,28 @@ static int on_tmp(void *ctx, enum qd where, const char *name)
 	return 0;
 }
 
+/* 1 if name is a queue id; else 0, logged and counted as unknown (the
+ * operator's file, left alone). */
+static int known(const struct rec *r, enum qd where, const char *name)
+{
+	if (qid_valid(name, strlen(name)))
+		return 1;
+	note("recover-unknown", where, name, NULL);
+	r->st->unknown++;
+	return 0;
+}
+
 /* new/ cur/ hold/: a message needs its envelope. */
 static int on_message(void *ctx, enum qd where, const char *name)
 {
 	const struct rec *r = ctx;
 
-	if (!qid_valid(name, strlen(name))) {
-		note("recover-unknown", where, name, NULL);
-		r->st->unknown++;
-	} else if (!present(r->q, QD_ENV, name)) {
+	if (!known(r, where, name))
+		return 0;
+	if (!present(r->q, QD_ENV, name))
 		remove_entry(r->q, where, name, "no-envelope", &r->st->msg_removed);
-	} else {
+	else
 		r->st->kept++;
-	}
 	return 0;
 }
 
@@ -99,12 +108,8 @@ static int on_env(void *ctx, enum qd where, const char *name)
 {
 	const struct rec *r = ctx;
 
-	if (!qid_valid(name, strlen(name))) {
-		note("recover-unknown", where, name, NULL);
-		r->st->unknown++;
-	} else if (qdir_find_message(r->q, name) < 0) {
+	if (known(r, where, name) && qdir_find_message(r->q, name) < 0)
 		remove_entry(r->q, where, name, "no-message", &r->st->env_removed);
-	}
 	return 0;
 }
 
@@ -113,12 +118,8 @@ static int on_state(void *ctx, enum qd where, const char *name)
 {
 	const struct rec *r = ctx;
 
-	if (!qid_valid(name, strlen(name))) {
-		note("recover-unknown", where, name, NULL);
-		r->st->unknown++;
-	} else if (!present(r->q, QD_ENV, name)) {
+	if (known(r, where, name) && !present(r->q, QD_ENV, name))
 		remove_entry(r->q, where, name, "no-envelope", &r->st->state_removed);
-	}
 	return 0;
 }
 
