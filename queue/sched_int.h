@@ -80,6 +80,9 @@ struct smsg {
 	struct sgroup *g;
 	size_t ng, groups_left;
 	int64_t taken;		/* when the round began */
+	unsigned char removing;	/* complete: waits in the active list (so
+				 * sched_busy refuses hold/delete) for the
+				 * round's grouped removal */
 	struct smsg *next;
 };
 
@@ -145,7 +148,14 @@ int smsg_take(struct sched *s, struct sentry *e, int64_t now);
 void smsg_answer(struct sched *s, struct smsg *m, size_t i, char cls, unsigned code,
                  const char *status, const char *text);
 void smsg_group_end(struct sched *s, struct smsg *m, struct sgroup *g, const char *why);
+/* Group g of m went to a worker that left without reading it: it waits
+ * for the next idle worker again (no answer recorded, no attempt). */
+void smsg_group_return(struct sched *s, struct smsg *m, struct sgroup *g);
 void smsg_dispatch(struct sched *s, int64_t now);
 size_t smsg_park_blocked(struct sched *s, int64_t now, size_t max);
+/* Remove every complete message of this round together (sched_msg.c):
+ * all cur/<id> unlinked, one fsync of cur/, then every env/<id> and
+ * state/<id>, one fsync each of env/ and state/.  The count removed. */
+size_t smsg_flush_removals(struct sched *s);
 
 #endif

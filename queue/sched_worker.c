@@ -13,7 +13,10 @@
  * field is checked (the job it has, an index answered once, a code below
  * 1000, an RFC 3463 status, printable text <= 512 bytes).  Anything else
  * closes that worker only; EOF or a close with a job unfinished makes its
- * unanswered recipients `temp 451 4.4.0` (retried with backoff).
+ * unanswered recipients `temp 451 4.4.0` (retried with backoff).  `bye`
+ * comes only between jobs: a job without any answer when it arrives was
+ * sent while the worker was leaving (after its batch) and never read, so
+ * it waits for the next worker, with no attempt counted.
  */
 #include <errno.h>
 #include <string.h>
@@ -68,8 +71,12 @@ int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgrou
 	return fdpass_send(w->fd, f, n, &m->msgfd, 1);
 }
 
-/* Close w; its unfinished job's recipients become temp (see header). */
-void sw_close(struct sched *s, struct sworker *w, const char *why)
+/* Close w.  Its unfinished job's recipients become temp, except after
+ * `bye` for a job it answered nothing of: a worker says `bye` only
+ * between jobs (deliver/main.c, after the `done` of every job it read),
+ * so that job was sent while it was leaving and never read; it goes back
+ * to waiting, no attempt counted (see header). */
+static void close_worker(struct sched *s, struct sworker *w, const char *why, int said_bye)
 {
 	struct sgroup *g = w->job;
 	struct smsg *m = w->job_msg;
@@ -82,8 +89,18 @@ void sw_close(struct sched *s, struct sworker *w, const char *why)
 	w->job_msg = NULL;
 	log_event("worker-closed", "kind=%s slot=%zu reason=%s",
 	          w->kind == SW_MAILDIR ? "maildir" : "smtp", (size_t)(w - s->w), why);
-	if (g != NULL)
+	if (g == NULL)
+		return;
+	if (said_bye && g->answered == 0)
+		smsg_group_return(s, m, g);
+	else
 		smsg_group_end(s, m, g, "delivery worker ended");
+}
+
+/* Close w (see close_worker); not after a `bye`. */
+void sw_close(struct sched *s, struct sworker *w, const char *why)
+{
+	close_worker(s, w, why, 0);
 }
 
 /* 1 if t[0..n) is printable ASCII. */
@@ -173,7 +190,7 @@ static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, 
 			return 0;
 		}
 		if (r.kind == SWR_BYE) {
-			sw_close(s, w, "bye");
+			close_worker(s, w, "bye", 1);
 			return 1;
 		}
 	}
@@ -188,11 +205,21 @@ void sw_readable(struct sched *s, struct sworker *w)
 	const unsigned char *payload;
 	size_t plen;
 
+	int reset = 0;
+
 	for (int i = 0; i < SW_BURST && w->fd >= 0; i++) {
 		ssize_t n = chan_recv(w->fd, buf, sizeof buf, &payload, &plen, 0);
 
 		if (n < 0 && (errno == EAGAIN || errno == ETIMEDOUT || errno == EINTR))
 			return;
+		/* The worker exited with a job frame unread in its queue (sent
+		 * while it was leaving): the kernel reports ECONNRESET once,
+		 * before the frames it sent last (its `done`, its `bye`), which
+		 * are still to be read and decide that job's fate. */
+		if (n < 0 && errno == ECONNRESET && !reset) {
+			reset = 1;
+			continue;
+		}
 		if (n <= 0) {
 			sw_close(s, w, n == 0 ? "eof" : "bad-frame");
 			return;
