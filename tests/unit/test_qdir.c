@@ -58,115 +58,109 @@ static void touch(const char *dir, const char *name)
 	close(fd);
 }
 
-/* A queue in a fresh temporary directory, opened into q; its path in dir. */
-static void make_queue(struct qdir *q, char *dir, size_t cap)
+/* One test's queue: the descriptors and the temporary directory. */
+struct fixture {
+	struct qdir q;
+	char dir[64];
+};
+
+/* setup: a queue in a fresh temporary directory with two ids and "junk"
+ * in new/, opened. */
+static int make_queue(void **state)
 {
+	static struct fixture f;
 	char err[256], p[512], newdir[512];
 
-	snprintf(dir, cap, "/tmp/test_qdir.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	snprintf(f.dir, sizeof f.dir, "/tmp/test_qdir.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, subdirs[i]);
+		snprintf(p, sizeof p, "%s/%s", f.dir, subdirs[i]);
 		assert_int_equal(mkdir(p, 0700), 0);
 	}
-	snprintf(newdir, sizeof newdir, "%s/new", dir);
+	snprintf(newdir, sizeof newdir, "%s/new", f.dir);
 	touch(newdir, "aaaaaaaaaaaaaaaaaaaa");
 	touch(newdir, "bbbbbbbbbbbbbbbbbbbb");
 	touch(newdir, "junk");
-	assert_int_equal(qdir_open(q, dir, 0, 0, 0, err, sizeof err), 0);
+	assert_int_equal(qdir_open(&f.q, f.dir, 0, 0, 0, err, sizeof err), 0);
+	*state = &f;
+	return 0;
 }
 
-/* Remove what make_queue made. */
-static void remove_queue(struct qdir *q, const char *dir)
+/* teardown: close and remove what make_queue made. */
+static int remove_queue(void **state)
 {
 	static const char *const files[] = { "aaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbb", "junk" };
+	struct fixture *f = *state;
 	char p[512];
 
-	qdir_close(q);
+	qdir_close(&f->q);
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(p, sizeof p, "%s/new/%s", dir, files[i]);
+		snprintf(p, sizeof p, "%s/new/%s", f->dir, files[i]);
 		unlink(p);
 	}
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, subdirs[i]);
+		snprintf(p, sizeof p, "%s/%s", f->dir, subdirs[i]);
 		rmdir(p);
 	}
-	snprintf(p, sizeof p, "%s/hold", dir);
+	snprintf(p, sizeof p, "%s/hold", f->dir);
 	rmdir(p);
-	rmdir(dir);
+	return rmdir(f->dir);
 }
 
-/* QDIR_IDS: the two ids, counted; the junk name and . / .. never seen. */
+/* QDIR_IDS: the two ids, counted; the junk name and . / .. never seen;
+ * the walked descriptor stays open and usable (a second walk). */
 static void test_ids_only(void **state)
 {
-	struct qdir q;
+	struct fixture *f = *state;
 	struct seen s = { 0, 0, 0 };
-	char dir[64];
 
-	make_queue(&q, dir, sizeof dir);
-	assert_int_equal(qdir_each_id(&q, QD_NEW, QDIR_IDS, see, &s), 2);
+	assert_int_equal(qdir_each_id(&f->q, QD_NEW, QDIR_IDS, see, &s), 2);
 	assert_int_equal(s.calls, 2);
 	assert_int_equal(s.names, 1);
-	/* the walked descriptor is still open and usable: walk again */
-	s = (struct seen){ 0, 0, 0 };
-	assert_int_equal(qdir_each_id(&q, QD_NEW, QDIR_IDS, see, &s), 2);
-	remove_queue(&q, dir);
-	(void)state;
+	assert_int_equal(qdir_each_id(&f->q, QD_NEW, QDIR_IDS, see, &s), 2);
+	assert_int_equal(s.calls, 4);
 }
 
 /* QDIR_ALL: every name but . and .. */
 static void test_all_names(void **state)
 {
-	struct qdir q;
+	struct fixture *f = *state;
 	struct seen s = { 0, 0, 0 };
-	char dir[64];
 
-	make_queue(&q, dir, sizeof dir);
-	assert_int_equal(qdir_each_id(&q, QD_NEW, QDIR_ALL, see, &s), 3);
+	assert_int_equal(qdir_each_id(&f->q, QD_NEW, QDIR_ALL, see, &s), 3);
 	assert_int_equal(s.names, 3);
-	remove_queue(&q, dir);
-	(void)state;
 }
 
 /* A callback's -1 stops the walk; that name is not counted. */
 static void test_stop(void **state)
 {
-	struct qdir q;
+	struct fixture *f = *state;
 	struct seen s = { 0, 1, 0 };
-	char dir[64];
 
-	make_queue(&q, dir, sizeof dir);
-	assert_int_equal(qdir_each_id(&q, QD_NEW, QDIR_ALL, see, &s), 1);
+	assert_int_equal(qdir_each_id(&f->q, QD_NEW, QDIR_ALL, see, &s), 1);
 	assert_int_equal(s.calls, 1);
-	remove_queue(&q, dir);
-	(void)state;
 }
 
-/* A directory that cannot be read: -1. */
+/* A directory that cannot be read: -1, no call. */
 static void test_unreadable(void **state)
 {
-	struct qdir q;
+	struct fixture *f = *state;
 	struct seen s = { 0, 0, 0 };
-	char dir[64];
-	int saved;
+	int saved = f->q.d[QD_NEW];
 
-	make_queue(&q, dir, sizeof dir);
-	saved = q.d[QD_NEW];
-	q.d[QD_NEW] = -1;
-	assert_int_equal(qdir_each_id(&q, QD_NEW, QDIR_IDS, see, &s), -1);
+	f->q.d[QD_NEW] = -1;
+	assert_int_equal(qdir_each_id(&f->q, QD_NEW, QDIR_IDS, see, &s), -1);
 	assert_int_equal(s.calls, 0);
-	q.d[QD_NEW] = saved;
-	remove_queue(&q, dir);
-	(void)state;
+	f->q.d[QD_NEW] = saved;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ids_only),
-		cmocka_unit_test(test_all_names),
-		cmocka_unit_test(test_stop),
-		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test_setup_teardown(test_ids_only, make_queue, remove_queue),
+		cmocka_unit_test_setup_teardown(test_all_names, make_queue, remove_queue),
+		cmocka_unit_test_setup_teardown(test_stop, make_queue, remove_queue),
+		cmocka_unit_test_setup_teardown(test_unreadable, make_queue, remove_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
