@@ -13,6 +13,7 @@
 #include "bufio.h"
 #include "decimal.h"
 #include "smtpclient.h"
+#include "tls.h"
 
 #define CMD_MAX 2048
 
@@ -196,8 +197,8 @@ static enum attempt_result maybe_tls(struct conn *c, struct attempt *a, struct e
 			return ATTEMPT_DONE;
 		return skip(a, c, CONN_OK, 451, "4.7.4", "TLS required but STARTTLS not offered");
 	}
-	if (pol == TLS_VERIFY && !a->tls_verify_ready)
-		return skip(a, c, CONN_OK, 451, "4.7.5", "tls=verify but no CA bundle configured");
+	if (pol == TLS_VERIFY && (!a->tls_verify_ready || !tls_ca_ready(a->tls)))
+		return skip(a, c, CONN_OK, 451, "4.7.5", "tls=verify but no usable CA bundle");
 	s = simple(c, "STARTTLS", &r, NULL, tmo);
 	if (s != CONN_OK)
 		return skip(a, c, s, 451, "4.4.2", "connection failed during STARTTLS");
