@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -72,6 +73,20 @@ def process_memory(pid, writable_only=True):
             except OSError:
                 pass
     return b"".join(data)
+
+
+def wait_until(pred, timeout, what, log=""):
+    """Poll pred() every 50 ms until it returns something true; return it.
+    After timeout seconds, an AssertionError naming what (and log)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s%s"
+                                 % (timeout, what, "; log:\n" + log if log else ""))
+        time.sleep(0.05)
 
 
 def proc_stat(pid):

@@ -20,7 +20,7 @@ import smtplib
 import subprocess
 import time
 
-from conftest import proc_table, prog, public_bin
+from conftest import proc_table, prog, public_bin, wait_until
 from master_harness import Master
 
 LOGIN, PASSWORD = "demo@localhost", "demo"
@@ -36,18 +36,6 @@ BASE_CONF = [
     "queue_retry_max = 2s",
     "queue_delay_notice = 0",
 ]
-
-
-def wait_until(pred, timeout, what):
-    """Poll pred() every 50 ms until it returns something true; return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
-        time.sleep(0.05)
 
 
 def proc_children(ppid, comm):

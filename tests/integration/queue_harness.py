@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import prog
+from conftest import prog, wait_until
 
 KEY = bytes(range(32))
 TAG = b"postern-ticket-v1"
@@ -268,13 +268,8 @@ def gone(q, qid):
 
 
 def wait_for(cond, timeout=15, what="condition"):
-    """Poll cond() every 50 ms until it is true, at most timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    """conftest.wait_until with the scheduler tests' defaults."""
+    return wait_until(cond, timeout, what)
 
 
 def routes(qd, tmp_path, records):

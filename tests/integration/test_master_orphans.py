@@ -9,11 +9,10 @@ Root only (users, chroot)."""
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import free_port, proc_stat, proc_table, prog
+from conftest import free_port, proc_stat, proc_table, prog, wait_until
 from master_harness import Master, connect, read_reply, write_conf
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -44,17 +43,6 @@ def descendants(root):
                 out[pid] = comm
                 todo.append(pid)
     return out
-
-
-def wait_until(pred, timeout, what, log=""):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("%s not within %.0fs; log:\n%s" % (what, timeout, log))
-        time.sleep(0.05)
 
 
 def write_routes(confdir):
