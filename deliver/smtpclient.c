@@ -383,6 +383,17 @@ static enum conn_status envelope(struct conn *c, struct attempt *a, const struct
 	}
 	if (conn_flush(c, clock_ms() + tm) != CONN_OK)
 		return CONN_NET;
+	if (a->rset_pending) {
+		a->rset_pending = 0;
+		reply_init(&r, NULL);
+		s = conn_read_reply(c, &r, clock_ms() + (tm < 20000 ? tm : 20000));
+		if (s == CONN_PROTO)
+			a->misbehaved = 1;
+		if (s != CONN_OK || r.code != 250) {
+			a->stale = 1;
+			return CONN_NET;
+		}
+	}
 	reply_init(&mail, NULL);
 	if ((s = conn_read_reply(c, &mail, clock_ms() + tm)) != CONN_OK)
 		return s;
@@ -473,6 +484,10 @@ static enum attempt_result transaction(struct conn *c, struct attempt *a)
 	}
 	memset(accepted, 0, sizeof(accepted));
 	s = envelope(c, a, &a->caps, accepted, &naccepted);
+	/* failed before RSET's 250 was read (a dead kept session refuses the
+	 * write): no DATA went out, the job takes a fresh connection */
+	if (s != CONN_OK && (a->stale || a->rset_pending))
+		return ATTEMPT_STALE;
 	if (s != CONN_OK)
 		return broken(a, c, s);
 	if (naccepted == 0) {
@@ -491,6 +506,7 @@ enum attempt_result smtp_attempt(struct conn *c, struct attempt *a)
 	a->misbehaved = 0;
 	a->used_tls = 0;
 	a->reusable = 0;
+	a->rset_pending = a->stale = 0;
 	reply_init(&r, NULL);
 	s = conn_read_reply(c, &r, clock_ms() + (int64_t)a->args->timeout_ms[TMO_GREETING]);
 	if (s != CONN_OK)
@@ -522,8 +538,16 @@ enum attempt_result smtp_reuse(struct conn *c, struct attempt *a)
 	a->misbehaved = 0;
 	a->used_tls = c->ssl != NULL;
 	a->reusable = 0;
+	a->rset_pending = a->stale = 0;
 	if (c->start != c->end || c->outlen != 0)
 		return ATTEMPT_STALE;	/* bytes nobody asked for: not a clean session */
+	if (a->caps.pipelining) {
+		/* RSET goes out with MAIL and RCPT; envelope reads its reply first */
+		if (conn_put(c, "RSET\r\n", 6, clock_ms() + (tmo < 20000 ? tmo : 20000)) != CONN_OK)
+			return ATTEMPT_STALE;
+		a->rset_pending = 1;
+		return transaction(c, a);
+	}
 	s = simple(c, "RSET", &r, NULL, tmo < 20000 ? tmo : 20000);
 	if (s == CONN_PROTO)
 		a->misbehaved = 1;

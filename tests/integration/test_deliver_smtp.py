@@ -356,6 +356,50 @@ def test_dead_or_refusing_kept_session_is_replaced_transparently(on_rset):
             assert d.log().count("reason=stale") == 2, d.log()
 
 
+def test_kept_session_pipelines_rset_with_mail_and_rcpt():
+    """On a kept PIPELINING session the next job's RSET, MAIL and RCPT
+    come in one write (RFC 2920; one round trip less per job): the sink
+    withholds RSET's reply and still sees MAIL and RCPT arrive."""
+    seen = []
+
+    def handler(c):
+        f = c.makefile("rb")
+        c.sendall(b"220 sink\r\n")
+        while True:
+            line = f.readline(4096)
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
+            elif verb == b"RSET":
+                c.settimeout(2)
+                try:
+                    nxt = [f.readline(4096), f.readline(4096)]
+                except OSError:
+                    nxt = []
+                c.settimeout(None)
+                seen.append(nxt)
+                c.sendall(b"250 reset\r\n" + b"250 ok\r\n" * len(nxt))
+            elif verb in (b"MAIL", b"RCPT"):
+                c.sendall(b"250 ok\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go\r\n")
+                while f.readline(100000) not in (b".\r\n", b""):
+                    pass
+                c.sendall(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        for j in (80, 81):
+            d.send_job(j, [b"a@dest.test"], MSG, route=relay(srv))
+            r = d.results(j, 1)[0]
+            assert (r["class"], r["code"]) == ("ok", 250), (r, d.log())
+        assert srv.connections == 1, d.log()
+    assert len(seen) == 1 and [l[:4] for l in seen[0]] == [b"MAIL", b"RCPT"], seen
+
+
 def test_batch_end_quits_the_kept_session():
     with h.SmtpServer() as srv, h.Deliver(args=["-n", "3"]) as d:
         for j in (70, 71, 72):
