@@ -33,7 +33,9 @@ BENCH_BUILD (loadclient, sink and probes), ROUNDS (default 5), MEM_ROUNDS
 (default 3), SCENARIOS (default S1,S2,S3,M,D), BENCH_DIR (default
 /var/tmp), D_MESSAGES (default 5000), D_ROUNDS (default 1), D_TIMEOUT
 (seconds a delivery may take, default 600), D_SERVERS (default
-postern,postfix).
+postern,postfix), D_CONF (postern.conf lines of D's postern instance,
+";"-separated, default "deliver_workers = 4"; README.md "Scenario D").
+With SCENARIOS=D alone, only the commit probe runs besides D.
 Every wait is bounded; the instance is killed and removed at the end.
 """
 import atexit
@@ -72,6 +74,10 @@ D_ROUNDS = int(os.environ.get("D_ROUNDS", "1"))
 D_TIMEOUT = float(os.environ.get("D_TIMEOUT", "600"))
 D_SERVERS = os.environ.get("D_SERVERS", "postern,postfix").split(",")
 D_SESSIONS = 20 if D_MESSAGES % 20 == 0 and D_MESSAGES >= 20 else 1
+# postern.conf lines of D's postern instance ("key = value" separated by
+# ";"): see "Scenario D" in README.md for the defaults and why
+D_CONF = "".join(kv.strip() + "\n" for kv in
+                 os.environ.get("D_CONF", "deliver_workers = 4").split(";") if kv.strip())
 
 SPECS = {
     "S1": ("1 session x 2000 x 4 KiB", ["--sessions", "1", "--messages", "2000"]),
@@ -114,7 +120,7 @@ def run(args, timeout=300, **kw):
 class Instance:
     """A private postern: postern-setup'd directory, master running."""
 
-    def __init__(self):
+    def __init__(self, extra_conf=""):
         self.dir = tempfile.mkdtemp(prefix="postern-bench.", dir=BASE)
         os.chmod(self.dir, 0o755)
         self.starttls, self.tls, plain = free_port(), free_port(), free_port()
@@ -128,7 +134,7 @@ class Instance:
         run([os.path.join(BIN, "postern-table"), "build", os.path.join(self.dir, "quotas")])
         with open(os.path.join(self.dir, "postern.conf"), "a") as f:
             f.write("listen = 127.0.0.1:%d tls\nconnections_max = 1000\n"
-                    "connections_per_ip_max = 1000\n" % self.tls)
+                    "connections_per_ip_max = 1000\n%s" % (self.tls, extra_conf))
         # no routes table: the scheduler stays idle and every message stays
         # in queue/new (notes/sched.md §3), whatever postern-setup wrote
         for name in ("routes", "routes.cdb"):
@@ -350,7 +356,7 @@ def why_stuck(inst):
 
 def delivery_postern():
     """One round of D against a fresh postern instance."""
-    inst = Instance()
+    inst = Instance(D_CONF)
     sink = Sink(D_MESSAGES, D_TIMEOUT)
     try:
         held = submit_held(inst.starttls)
@@ -398,6 +404,8 @@ def delivery_postfix():
 def delivery(with_pf):
     """D_ROUNDS rounds of D, the first server alternating."""
     out = {"postern": [], "postfix": []}
+    print("D: %d messages, %d round(s); postern.conf adds: %s" % (
+        D_MESSAGES, D_ROUNDS, "; ".join(D_CONF.split("\n")[:-1]) or "nothing"), flush=True)
     for rnd in range(D_ROUNDS):
         names = [n for n in ["postern"] + (["postfix"] if with_pf else [])
                  if n in D_SERVERS]
@@ -462,6 +470,16 @@ def main():
     limits = {}
     limits["commit"] = result(run([os.path.join(BB, "commitprobe"), BASE, "3"]))
     limits["argon2"] = result(run([os.path.join(BB, "argon2probe"), "7"]))
+    if not set(SCENARIOS) & {"S1", "S2", "S3", "M"}:
+        print("machine: durable 4 KiB commits %.0f/s (p50 %.2f ms, p99 %.2f ms)" % (
+            limits["commit"]["rate"], limits["commit"]["p50"], limits["commit"]["p99"]),
+            flush=True)
+        with_pf = WANT_POSTFIX and postfix.available()
+        dres = delivery(with_pf) if "D" in SCENARIOS else {"postern": [], "postfix": []}
+        print("load average after: %s" % open("/proc/loadavg").read().strip(), flush=True)
+        report({"postern": {s: [] for s in SPECS}, "postfix": {s: [] for s in SPECS}},
+               {"postern": [], "postfix": []}, limits, with_pf, dres, d_only=True)
+        return
     inst = Instance()
     pf = None
     try:
@@ -518,7 +536,7 @@ def ratio(a, b):
     return "%.2f" % (a / b) if b else "-"
 
 
-def report(res, mems, limits, with_pf, dres):
+def report(res, mems, limits, with_pf, dres, d_only=False):
     def col(rs, key):
         return med([r[key] for r in rs]) if rs else float("nan")
 
@@ -580,6 +598,9 @@ def report(res, mems, limits, with_pf, dres):
             print("| %s | %d, %d, %d | %d, %d, %d | %.0f |" % (
                 prog, b[0], b[1], b[2], l_[0], l_[1], l_[2], l_[1] / max(l_[0], 1)))
     print()
+    if d_only:
+        print("machine limits: %.0f durable commits/s" % limits["commit"]["rate"])
+        return
     c = limits["commit"]["rate"]
     h = limits["tls"]
     a = limits["argon2"]["p50"]
