@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, free_port, process_memory, prog
+from conftest import BIN, free_port, proc_table, process_memory, prog
 from master_harness import Master
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for /proc/PID/mem")
@@ -27,18 +27,9 @@ LOGIN, PASSWORD = "demo@localhost", "demo"
 def children(pid):
     """{comm: [pid]} of the direct children of pid."""
     out = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm = st[st.index("(") + 1:st.rindex(")")]
-        ppid = int(st[st.rindex(")") + 2:].split()[1])
+    for p, (comm, _, ppid) in proc_table().items():
         if ppid == pid:
-            out.setdefault(comm, []).append(int(p))
+            out.setdefault(comm, []).append(p)
     return out
 
 
