@@ -57,3 +57,17 @@ int argpairs_parse(int argc, char *const argv[], const char *opts, const char *m
 	}
 	return 0;
 }
+
+/* A printable non-blank token (see argpairs.h). */
+int argpairs_token(const char *s, char *out, size_t cap)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= cap)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return -1;
+	memcpy(out, s, n + 1);
+	return 0;
+}

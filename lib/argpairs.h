@@ -7,6 +7,8 @@
 #ifndef POSTERN_ARGPAIRS_H
 #define POSTERN_ARGPAIRS_H
 
+#include <stddef.h>
+
 /* Check and store one option's value: 0, or -1 if it is invalid. */
 typedef int (*argpairs_apply_fn)(void *ctx, char opt, const char *value);
 
@@ -17,5 +19,10 @@ typedef int (*argpairs_apply_fn)(void *ctx, char opt, const char *value);
  * "invalid value for -X", "missing option". */
 int argpairs_parse(int argc, char *const argv[], const char *opts, const char *multi,
                    argpairs_apply_fn apply, void *ctx, const char **why);
+
+/* Copy s into out[cap] if it fits (with its NUL) and is made only of
+ * printable non-blank ASCII: such values end up in log lines and paths.
+ * 0, or -1 with out untouched. */
+int argpairs_token(const char *s, char *out, size_t cap);
 
 #endif

@@ -17,21 +17,6 @@
 /* Options in the order of the usage line; each exactly once. */
 static const char OPTS[] = "smhapznTturg";
 
-/* Copy s into out[cap] if it fits and is made of printable non-blank
- * ASCII; the session id goes into every log line. */
-static int copy_token(const char *s, char *out, size_t cap)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n >= cap)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return -1;
-	memcpy(out, s, n + 1);
-	return 0;
-}
-
 /* Apply one option's value; -1 if invalid. */
 static int apply(void *ctx, char opt, const char *v)
 {
@@ -41,7 +26,7 @@ static int apply(void *ctx, char opt, const char *v)
 
 	switch (opt) {
 	case 's':
-		return copy_token(v, a->session_id, sizeof a->session_id);
+		return argpairs_token(v, a->session_id, sizeof a->session_id);
 	case 'm':
 		if (strcmp(v, "plain") == 0) a->mode = MODE_PLAIN;
 		else if (strcmp(v, "starttls") == 0) a->mode = MODE_STARTTLS;
@@ -51,11 +36,11 @@ static int apply(void *ctx, char opt, const char *v)
 	case 'h':
 		if (!hostname_valid(v, strlen(v)))
 			return -1;
-		return copy_token(v, a->hostname, sizeof a->hostname);
+		return argpairs_token(v, a->hostname, sizeof a->hostname);
 	case 'a':
 		if (inet_pton(AF_INET, v, ip) != 1 && inet_pton(AF_INET6, v, ip) != 1)
 			return -1;
-		return copy_token(v, a->client_ip, sizeof a->client_ip);
+		return argpairs_token(v, a->client_ip, sizeof a->client_ip);
 	case 'p':
 		if (u64_from_dec(v, 0, 65535, &n) < 0) return -1;
 		a->client_port = (unsigned)n;
@@ -73,7 +58,7 @@ static int apply(void *ctx, char opt, const char *v)
 		return idarg_apply(opt, v, &a->uid, &a->gid);
 	case 'r':
 		if (v[0] != '/') return -1;
-		return copy_token(v, a->root, sizeof a->root);
+		return argpairs_token(v, a->root, sizeof a->root);
 	}
 	return -1;
 }

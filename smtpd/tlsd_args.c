@@ -19,15 +19,7 @@ static const char MULTI[] = "ck";
 /* An absolute path of printable non-blank ASCII into out. */
 static int path(const char *s, char *out)
 {
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > TLSD_PATH_MAX || s[0] != '/')
-		return -1;
-	for (i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return -1;
-	memcpy(out, s, n + 1);
-	return 0;
+	return s[0] == '/' ? argpairs_token(s, out, TLSD_PATH_MAX + 1) : -1;
 }
 
 /* Apply one option's value; -1 if invalid. */

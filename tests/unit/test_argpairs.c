@@ -88,11 +88,32 @@ static void test_reasons(void **state)
 	assert_string_equal(why, "invalid value for -a");
 }
 
+/* argpairs_token: printable non-blank ASCII that fits with its NUL. */
+static void test_token(void **state)
+{
+	char out[8];
+
+	(void)state;
+	memcpy(out, "keep", 5);
+	assert_int_equal(argpairs_token("abc-1.2", out, sizeof out), 0);
+	assert_string_equal(out, "abc-1.2");
+	assert_int_equal(argpairs_token("1234567", out, sizeof out), 0);
+	memcpy(out, "keep", 5);
+	assert_int_equal(argpairs_token("12345678", out, sizeof out), -1);	/* no room for NUL */
+	assert_int_equal(argpairs_token("", out, sizeof out), -1);
+	assert_int_equal(argpairs_token("a b", out, sizeof out), -1);
+	assert_int_equal(argpairs_token("a\tb", out, sizeof out), -1);
+	assert_int_equal(argpairs_token("a\x7f", out, sizeof out), -1);
+	assert_int_equal(argpairs_token("\xc3\xa9", out, sizeof out), -1);
+	assert_string_equal(out, "keep");	/* untouched on refusal */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_token),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
