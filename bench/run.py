@@ -64,6 +64,13 @@ ROUNDS = int(os.environ.get("ROUNDS", "5"))
 MEM_ROUNDS = int(os.environ.get("MEM_ROUNDS", "3"))
 SCENARIOS = os.environ.get("SCENARIOS", "S1,S2,S3,M,D").split(",")
 BASE = os.environ.get("BENCH_DIR", "/var/tmp")
+# BENCH_FS=ext4: BASE becomes a file system of its own for this run (see
+# own_filesystem()); its size in GiB
+BENCH_FS = os.environ.get("BENCH_FS", "")
+BENCH_FS_GIB = int(os.environ.get("BENCH_FS_GIB", "4"))
+# POSTERN_SYNCFS=0 leaves out the second postern instance, the one with
+# queue_sync = syncfs (S1, S2, S3 only)
+WANT_SYNCFS = os.environ.get("POSTERN_SYNCFS", "1") != "0"
 # POSTFIX=0 skips the comparison; by default it runs when Debian's postfix
 # is installed (`make bench-deps`)
 WANT_POSTFIX = os.environ.get("POSTFIX", "1") != "0"
@@ -450,22 +457,57 @@ def start_postfix(inst):
     return pf
 
 
-def servers(inst, pf, rnd):
-    """(name, port) in this round's order: the first server alternates."""
+def servers(inst, pf, rnd, inst_syncfs=None):
+    """(name, port) in this round's order: the first server alternates
+    (and with the syncfs instance, rotates)."""
     out = [("postern", inst.starttls)]
+    if inst_syncfs:
+        out.append(("postern-syncfs", inst_syncfs.starttls))
     if pf:
         out.append(("postfix", pf.port))
-        if rnd % 2:
-            out.reverse()
-    return out
+    k = rnd % len(out)
+    return out[k:] + out[:k]
+
+
+def own_filesystem():
+    """BENCH_FS=ext4: a preallocated image under BASE (so on the same
+    disk), made ext4 with mkfs's defaults (a journal), loop-mounted; BASE
+    becomes its mount point for the rest of the run, so both servers'
+    queues live on a file system nobody else writes to (the case
+    queue_sync = syncfs is meant for) and no earlier mass delete on the
+    root file system slows file creation (README, "Profile: S1, S2").
+    Unmounted and removed at exit."""
+    global BASE
+    if BENCH_FS == "":
+        return
+    if BENCH_FS != "ext4":
+        sys.exit("bench: BENCH_FS must be ext4 (or unset)")
+    img = tempfile.mktemp(prefix="postern-bench-fs.", suffix=".img", dir=BASE)
+    mnt = tempfile.mkdtemp(prefix="postern-bench-mnt.", dir=BASE)
+    run(["fallocate", "-l", "%dG" % BENCH_FS_GIB, img])
+    atexit.register(lambda: os.path.exists(img) and os.unlink(img))
+    run(["mkfs.ext4", "-q", "-F", img])
+    run(["mount", "-o", "loop", img, mnt])
+    # registered after TRASH's cleanup, so it runs before it (atexit is
+    # LIFO)... the instances must go first: remove them here, then unmount
+    def unmount():
+        for d in TRASH:
+            shutil.rmtree(d, ignore_errors=True)
+        subprocess.run(["umount", mnt], check=False)
+        os.rmdir(mnt)
+    atexit.register(unmount)
+    os.chmod(mnt, 0o755)
+    BASE = mnt
 
 
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: needs root (role users, chroot)")
-    print("postern bench: %s, %d cores, rounds=%d, dir=%s" %
-          (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), ROUNDS, BASE),
-          flush=True)
+    own_filesystem()
+    print("postern bench: %s, %d cores, rounds=%d, dir=%s%s" %
+          (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), ROUNDS, BASE,
+           " (BENCH_FS=ext4: a %d GiB loop-mounted image of its own)" % BENCH_FS_GIB
+           if BENCH_FS else ""), flush=True)
     print("load average before: %s" % open("/proc/loadavg").read().strip(), flush=True)
     limits = {}
     limits["commit"] = result(run([os.path.join(BB, "commitprobe"), BASE, "3"]))
@@ -477,24 +519,27 @@ def main():
         with_pf = WANT_POSTFIX and postfix.available()
         dres = delivery(with_pf) if "D" in SCENARIOS else {"postern": [], "postfix": []}
         print("load average after: %s" % open("/proc/loadavg").read().strip(), flush=True)
-        report({"postern": {s: [] for s in SPECS}, "postfix": {s: [] for s in SPECS}},
+        report({n: {s: [] for s in SPECS} for n in ("postern", "postern-syncfs", "postfix")},
                {"postern": [], "postfix": []}, limits, with_pf, dres, d_only=True)
         return
     inst = Instance()
+    inst_syncfs = None
     pf = None
     try:
+        if WANT_SYNCFS and any(s in SCENARIOS for s in SPECS):
+            inst_syncfs = Instance("queue_sync = syncfs\n")
         pf = start_postfix(inst)
         limits["tls"] = tls_limit(inst)
         print("machine: durable 4 KiB commits %.0f/s (p50 %.2f ms, p99 %.2f ms); "
               "OpenSSL handshakes %.0f/s on loopback; argon2id INTERACTIVE verify %.1f ms"
               % (limits["commit"]["rate"], limits["commit"]["p50"], limits["commit"]["p99"],
                  limits["tls"], limits["argon2"]["p50"]), flush=True)
-        res = {"postern": {s: [] for s in SPECS}, "postfix": {s: [] for s in SPECS}}
+        res = {n: {s: [] for s in SPECS} for n in ("postern", "postern-syncfs", "postfix")}
         for rnd in range(ROUNDS):
             for s in SPECS:
                 if s not in SCENARIOS:
                     continue
-                for name, port in servers(inst, pf, rnd):
+                for name, port in servers(inst, pf, rnd, inst_syncfs):
                     r = client(port, SPECS[s][1])
                     res[name][s].append(r)
                     print("round %d %s %s: %.0f msg/s, %d msgs, p50 %.2f p99 %.2f ms, "
@@ -525,6 +570,8 @@ def main():
     finally:
         if pf:
             pf.close()
+        if inst_syncfs:
+            inst_syncfs.close()
         inst.close()
     dres = {"postern": [], "postfix": []}
     if "D" in SCENARIOS:
@@ -545,13 +592,14 @@ def report(res, mems, limits, with_pf, dres, d_only=False):
           "postern/Postfix | p50 / p99 ms postern | p50 / p99 ms Postfix | "
           "set-up p50 ms postern / Postfix | errors | rounds |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for s in SPECS:
-        a, b = res["postern"][s], res["postfix"][s]
+    for s, name in [(s, n) for s in SPECS for n in ("postern", "postern-syncfs")]:
+        a, b = res[name][s], res["postfix"][s]
         if not a:
             continue
+        label = SPECS[s][0] + (", postern with queue_sync = syncfs" if name != "postern" else "")
         pfm = "%.0f (%s)" % (col(b, "rate"), spread([r["rate"] for r in b])) if b else "-"
         print("| %s %s | %.0f (%s) | %s | %s | %.2f / %.2f | %s | %.1f / %s | %d / %s | %d |" % (
-            s, SPECS[s][0], col(a, "rate"), spread([r["rate"] for r in a]), pfm,
+            s, label, col(a, "rate"), spread([r["rate"] for r in a]), pfm,
             ratio(col(a, "rate"), col(b, "rate")) if b else "-",
             col(a, "p50"), col(a, "p99"),
             "%.2f / %.2f" % (col(b, "p50"), col(b, "p99")) if b else "-",
@@ -606,7 +654,7 @@ def report(res, mems, limits, with_pf, dres, d_only=False):
     a = limits["argon2"]["p50"]
     print("machine limits: %.0f durable commits/s, %.0f TLS handshakes/s, argon2id %.1f ms "
           "(= %.0f verifications/s/core)" % (c, h, a, 1000.0 / a))
-    for name in ("postern", "postfix"):
+    for name in ("postern", "postern-syncfs", "postfix"):
         for s, rs in res[name].items():
             if rs:
                 rate = med([r["rate"] for r in rs])
