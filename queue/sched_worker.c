@@ -199,12 +199,11 @@ static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, 
 }
 
 /* w's channel is readable: take up to SW_BURST frames. */
-void sw_readable(struct sched *s, struct sworker *w)
+static void read_frames(struct sched *s, struct sworker *w)
 {
 	static unsigned char buf[4096];
 	const unsigned char *payload;
 	size_t plen;
-
 	int reset = 0;
 
 	for (int i = 0; i < SW_BURST && w->fd >= 0; i++) {
@@ -227,4 +226,15 @@ void sw_readable(struct sched *s, struct sworker *w)
 		if (on_frame(s, w, payload, plen) != 0)
 			return;
 	}
+}
+
+/* w's channel is readable (see sched_int.h).  The messages this
+ * finished are removed by sched_run's dispatch (smsg_flush_removals)
+ * right after this round; without a routes table sched_run stops before
+ * it, so they are removed here. */
+void sw_readable(struct sched *s, struct sworker *w)
+{
+	read_frames(s, w);
+	if (s->d->routes.fd < 0 || !s->d->routes.ready)
+		(void)smsg_flush_removals(s);
 }
