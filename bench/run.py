@@ -34,8 +34,8 @@ BENCH_BUILD (loadclient, sink and probes), ROUNDS (default 5), MEM_ROUNDS
 /var/tmp), D_MESSAGES (default 5000), D_ROUNDS (default 1), D_TIMEOUT
 (seconds a delivery may take, default 600), D_SERVERS (default
 postern,postfix), D_CONF (postern.conf lines of D's postern instance,
-";"-separated, default "deliver_workers = 8; deliver_destination_concurrency
-= 8"; README.md "Scenario D").
+";"-separated, default none: postern's defaults, 8 workers and 8 per
+destination; README.md "Scenario D").
 With SCENARIOS=D alone, only the commit probe runs besides D.
 Every wait is bounded; the instance is killed and removed at the end.
 """
@@ -84,7 +84,7 @@ D_SERVERS = os.environ.get("D_SERVERS", "postern,postfix").split(",")
 D_SESSIONS = 20 if D_MESSAGES % 20 == 0 and D_MESSAGES >= 20 else 1
 # postern.conf lines of D's postern instance ("key = value" separated by
 # ";"): see "Scenario D" in README.md for the defaults and why
-D_CONF_DEFAULT = "deliver_workers = 8; deliver_destination_concurrency = 8"
+D_CONF_DEFAULT = ""
 D_CONF = "".join(kv.strip() + "\n" for kv in
                  os.environ.get("D_CONF", D_CONF_DEFAULT).split(";") if kv.strip())
 
