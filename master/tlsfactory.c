@@ -36,6 +36,8 @@
 #define BACKOFF_MAX_MS 60000u
 #define LOG_BUDGET (64u * 1024)
 #define REPLY_MAX 32
+/* A retired factory exits at EOF at once; this long, and it is killed. */
+#define RETIRE_GRACE_MS 5000u
 
 /* The slot of the factory serving mode now, or NULL. */
 static struct tls_factory *current(struct master *m, int mode)
@@ -96,6 +98,7 @@ static void retire(struct tls_factory *f, const char *reason)
 	          listen_mode_name((enum listen_mode)f->mode), (long)f->pid,
 	          (unsigned long long)f->forks, reason);
 	f->retiring = 1;
+	f->retired_ms = now_ms();
 	f->ready = 0;
 	if (f->sock >= 0)
 		close(f->sock);
@@ -347,6 +350,8 @@ void tlsfactory_tick(struct master *m)
 			continue;
 		logrelay_tick(&f->relay, "role=tlsd-factory", now_s);
 		any |= !f->retiring;
+		if (f->retiring && f->pid > 0 && now_ms() - f->retired_ms > RETIRE_GRACE_MS)
+			kill(f->pid, SIGKILL);
 	}
 	if (any && files_sig(m->conf) != m->tls_factories.files_sig)
 		tlsfactory_replace_all(m, "tls-files");

@@ -13,7 +13,9 @@
  * it exits, and a new one is exec'd (fresh address layout) — after
  * tls_factory_sessions children, after any child of it that died of a
  * signal the master did not send (a crash or a seccomp kill), on SIGHUP,
- * and when a certificate or key file changes (stat once a second).  A
+ * and when a certificate or key file changes (stat once a second); one
+ * that has not exited RETIRE_GRACE_MS after its socket was closed is
+ * killed, so a stuck factory cannot hold a slot.  A
  * factory that dies otherwise is restarted after 1 s doubling to 60 s.
  * Whenever no factory is ready, sessions get an exec'd tlsd as before:
  * a factory problem never refuses a connection.
@@ -53,6 +55,7 @@ struct tls_factory {
 	uint64_t gen;			/* tlsfactories.next_gen when spawned */
 	uint64_t forks;			/* children made */
 	uint64_t started_ms;
+	uint64_t retired_ms;		/* when its socket was closed */
 };
 
 struct tls_factories {

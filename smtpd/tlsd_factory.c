@@ -189,7 +189,8 @@ static void __attribute__((noreturn)) serve(const struct tlsd_args *a, SSL_CTX *
 			leave();
 		if (n != 4 || memcmp(buf, "fork", 4) != 0 || nfds != TLSD_FD_COUNT) {
 			if (n < 0)
-				log_fatal("request socket: %s", strerrorname_np(errno));
+				log_fatal("request socket: %s", strerrorname_np(errno) ?
+				          strerrorname_np(errno) : "unknown");
 			log_fatal("malformed request (%zd bytes, %zu descriptors)", n, nfds);
 		}
 		fork_one(a, ctx, fds);
