@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "readfull.h"
 #include "tls.h"
 
 /* A larger "bundle" is not one: Debian's is about 220 KiB. */
@@ -38,7 +39,7 @@ static int ca_state;
 static int ca_read(const char *path)
 {
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
@@ -48,22 +49,14 @@ static int ca_read(const char *path)
 		close(fd);
 		return -1;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, ca_pem + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = read_full(fd, ca_pem, (size_t)st.st_size);
 	close(fd);
-	if (got != (size_t)st.st_size) {
+	if (got != (ssize_t)st.st_size) {
 		free(ca_pem);
 		ca_pem = NULL;
 		return -1;
 	}
-	ca_len = got;
+	ca_len = (size_t)got;
 	ca_state = 1;
 	return 0;
 }

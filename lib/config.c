@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "readfull.h"
 
 /* A configuration or table source larger than this is refused. */
 #define CONF_FILE_MAX (64u * 1024 * 1024)
@@ -157,7 +158,7 @@ static char *read_all(int fd, size_t *len)
 {
 	struct stat st;
 	char *buf;
-	size_t got = 0;
+	ssize_t got;
 
 	if (fstat(fd, &st) != 0)
 		return NULL;
@@ -172,26 +173,15 @@ static char *read_all(int fd, size_t *len)
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL)
 		return NULL;
-	/* Read to EOF: the file may have grown since fstat, up to the cap. */
-	for (;;) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got > (size_t)st.st_size) {
-			free(buf);
+	/* One byte more than fstat said: a file that grew meanwhile shows. */
+	got = read_full(fd, buf, (size_t)st.st_size + 1);
+	if (got < 0 || got > (ssize_t)st.st_size) {
+		free(buf);
+		if (got >= 0)
 			errno = EAGAIN;	/* changed while read */
-			return NULL;
-		}
+		return NULL;
 	}
-	*len = got;
+	*len = (size_t)got;
 	return buf;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "readfull.h"
 #include "tablesrc.h"
 
 #define FILE_MAX (64u * 1024 * 1024)
@@ -95,7 +96,7 @@ int tablesrc_parse_file(const char *path, tablesrc_cb cb, void *ctx,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf;
-	size_t got = 0;
+	ssize_t got;
 	int rc;
 
 	if (fd < 0)
@@ -109,17 +110,13 @@ int tablesrc_parse_file(const char *path, tablesrc_cb cb, void *ctx,
 		close(fd);
 		return snprintf(err, errcap, "%s: out of memory", path), -1;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = read_full(fd, buf, (size_t)st.st_size);
 	close(fd);
-	rc = tablesrc_parse_buf(path, buf, got, cb, ctx, err, errcap);
+	if (got < 0) {
+		free(buf);
+		return snprintf(err, errcap, "%s: %s", path, strerror(errno)), -1;
+	}
+	rc = tablesrc_parse_buf(path, buf, (size_t)got, cb, ctx, err, errcap);
 	free(buf);
 	return rc;
 }

@@ -1,0 +1,28 @@
+/*
+ * readfull.c — read until a buffer is full or the file ends (see
+ * readfull.h).  Any process; uses only the descriptor it is given.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "readfull.h"
+
+/* Fill buf[0..n) from fd (see readfull.h). */
+ssize_t read_full(int fd, void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
