@@ -11,30 +11,12 @@
 #include <unistd.h>
 
 #include "bounce_orig.h"
+#include "readfull.h"
 
 #define CHUNK 65536
 
 /* One read buffer for scan, search and copy (never active at once). */
 static unsigned char buf[CHUNK];
-
-/* pread all of p[n] at off; bytes read (short only at end of file) or -1. */
-static ssize_t read_at(int fd, unsigned char *p, size_t n, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, p + got, n - got, (off_t)(off + got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
 
 /* Read the next chunk (at most CHUNK bytes) of a file that must hold len
  * bytes, from off < len, into buf: the bytes read, or -1 (errno EIO when
@@ -42,7 +24,7 @@ static ssize_t read_at(int fd, unsigned char *p, size_t n, uint64_t off)
 static ssize_t read_chunk(int fd, uint64_t len, uint64_t off)
 {
 	uint64_t want = len - off < CHUNK ? len - off : CHUNK;
-	ssize_t r = read_at(fd, buf, (size_t)want, off);
+	ssize_t r = pread_full(fd, buf, (size_t)want, off);
 
 	if (r >= 0 && (uint64_t)r < want) {
 		errno = EIO;
@@ -91,7 +73,7 @@ int orig_scan(int fd, uint64_t limit, struct orig_info *o)
 
 	while (s.off < limit) {
 		uint64_t want = limit - s.off < CHUNK ? limit - s.off : CHUNK;
-		ssize_t r = read_at(fd, buf, (size_t)want, s.off);
+		ssize_t r = pread_full(fd, buf, (size_t)want, s.off);
 
 		if (r < 0)
 			return -1;
@@ -104,7 +86,7 @@ int orig_scan(int fd, uint64_t limit, struct orig_info *o)
 	}
 	if (!eof && s.off == limit) {
 		unsigned char one;
-		ssize_t r = read_at(fd, &one, 1, s.off);
+		ssize_t r = pread_full(fd, &one, 1, s.off);
 
 		if (r < 0)
 			return -1;

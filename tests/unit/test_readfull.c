@@ -1,7 +1,8 @@
 /*
- * test_readfull.c — read_full (lib/readfull.c): fills the buffer across
- * several short reads, stops short only at end of file, reports a failed
- * read as -1 with its errno.
+ * test_readfull.c — read_full and pread_full (lib/readfull.c): fill the
+ * buffer across several short reads, stop short only at end of file,
+ * report a failed read as -1 with its errno; pread_full leaves the file
+ * offset alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +55,27 @@ static void test_error(void **state)
 	close(p[1]);
 }
 
+/* pread_full reads at an offset and leaves the file offset alone. */
+static void test_pread(void **state)
+{
+	char path[] = "/tmp/test_readfull.XXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+	assert_int_equal(pread_full(fd, buf, 4, 5), 4);
+	assert_memory_equal(buf, "5678", 4);
+	assert_int_equal(pread_full(fd, buf, sizeof buf, 7), 3);	/* end of file */
+	assert_memory_equal(buf, "789", 3);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 2);
+	close(fd);
+	assert_int_equal(pread_full(fd, buf, 1, 0), -1);
+	assert_int_equal(errno, EBADF);
+}
+
 /* Nothing asked, nothing read. */
 static void test_zero(void **state)
 {
@@ -67,6 +90,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fills_across_short_reads),
 		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_pread),
 		cmocka_unit_test(test_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
