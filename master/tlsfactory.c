@@ -141,6 +141,7 @@ static void spawn(struct master *m, struct tls_factory *f, int mode)
 	static struct tlsd_argv a;
 	int logp[2] = { -1, -1 }, sock[2] = { -1, -1 }, src[TLSD_FACTORY_FD_COUNT];
 	pid_t pid = -1, master = getpid();
+	int err = 0;
 
 	tlsd_build_argv(&a, m, mode, 1);
 	if (pipe2(logp, O_CLOEXEC) == 0 &&
@@ -158,6 +159,7 @@ static void spawn(struct master *m, struct tls_factory *f, int mode)
 			child_exec("tlsd-factory", src, TLSD_FACTORY_FD_COUNT, m->prog_tlsd, a.argv);
 		}
 	}
+	err = errno;	/* before the closes below */
 	for (int i = 0; i < 2; i++) {
 		if (logp[i] >= 0 && (pid < 0 || i == 1))
 			close(logp[i]);
@@ -166,7 +168,7 @@ static void spawn(struct master *m, struct tls_factory *f, int mode)
 	}
 	if (pid < 0) {
 		log_event("error", "reason=tls-factory-spawn-failed error=%s",
-		          strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
+		          strerrorname_np(err) ? strerrorname_np(err) : "unknown");
 		m->tls_factories.restart_at_ms[mode] = now_ms() + BACKOFF_MIN_MS;
 		return;
 	}
