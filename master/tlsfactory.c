@@ -105,11 +105,30 @@ static void retire(struct tls_factory *f, const char *reason)
 	f->sock = -1;
 }
 
-/* A factory that broke the protocol: kill it, replace it. */
-static void fail(struct tls_factory *f, const char *reason)
+/* f died or failed on its own: its mode's next factory after 1 s,
+ * doubling to 60 s, from 1 s again after a minute of running (no exec
+ * loop when, say, the key does not match the certificate). */
+static void schedule_restart(struct master *m, const struct tls_factory *f)
+{
+	uint64_t ran = now_ms() - f->started_ms, *backoff = &m->tls_factories.backoff_ms[f->mode];
+
+	if (ran > 60000 || *backoff == 0)
+		*backoff = BACKOFF_MIN_MS;
+	else if (*backoff < BACKOFF_MAX_MS / 2)
+		*backoff *= 2;
+	else
+		*backoff = BACKOFF_MAX_MS;
+	m->tls_factories.restart_at_ms[f->mode] = now_ms() + *backoff;
+}
+
+/* A factory that broke the protocol or closed its socket (it is dying):
+ * kill it, replace it after the backoff. */
+static void fail(struct master *m, struct tls_factory *f, const char *reason)
 {
 	log_event("tls-factory-failed", "mode=%s pid=%ld reason=%s",
 	          listen_mode_name((enum listen_mode)f->mode), (long)f->pid, reason);
+	if (!f->retiring)
+		schedule_restart(m, f);
 	retire(f, "failed");
 	if (f->pid > 0)
 		kill(f->pid, SIGKILL);
@@ -205,7 +224,7 @@ void tlsfactory_step(struct master *m)
 }
 
 /* Wait for and parse the reply to a fork request: the pid, or -1. */
-static pid_t read_reply(struct tls_factory *f)
+static pid_t read_reply(struct master *m, struct tls_factory *f)
 {
 	char buf[REPLY_MAX + 1];
 	struct pollfd p = { f->sock, POLLIN, 0 };
@@ -217,13 +236,13 @@ static pid_t read_reply(struct tls_factory *f)
 		r = poll(&p, 1, FORK_REPLY_MS);
 	while (r < 0 && errno == EINTR);
 	if (r <= 0) {
-		fail(f, "no-reply");
+		fail(m, f, "no-reply");
 		errno = EPROTO;
 		return -1;
 	}
 	n = recv(f->sock, buf, REPLY_MAX, MSG_DONTWAIT);
 	if (n <= 0) {
-		fail(f, n == 0 ? "closed" : "recv");
+		fail(m, f, n == 0 ? "closed" : "recv");
 		errno = EPROTO;
 		return -1;
 	}
@@ -236,7 +255,7 @@ static pid_t read_reply(struct tls_factory *f)
 	}
 	if (n <= 4 || memcmp(buf, "pid ", 4) != 0 ||
 	    u64_from_dec(buf + 4, 2, 0x7fffffff, &pid) != 0) {
-		fail(f, "malformed-reply");
+		fail(m, f, "malformed-reply");
 		errno = EPROTO;
 		return -1;
 	}
@@ -254,11 +273,11 @@ pid_t tlsfactory_fork(struct master *m, int mode, const int src[TLSD_FD_COUNT],
 	if (f == NULL || !f->ready)
 		return -1;
 	if (fdpass_send(f->sock, "fork", 4, src, TLSD_FD_COUNT) != 0) {
-		fail(f, "send");
+		fail(m, f, "send");
 		errno = ENOENT;
 		return -1;
 	}
-	pid = read_reply(f);
+	pid = read_reply(m, f);
 	if (pid < 0)
 		return -1;	/* errno from read_reply */
 	*gen = f->gen;
@@ -290,25 +309,15 @@ int tlsfactory_reaped(struct master *m, pid_t pid, int status)
 {
 	for (size_t i = 0; i < TLSFACTORY_SLOTS && pid > 0; i++) {
 		struct tls_factory *f = &m->tls_factories.v[i];
-		uint64_t ran, *backoff;
+		uint64_t ran;
 
 		if (!f->used || f->pid != pid)
 			continue;
 		ran = now_ms() - f->started_ms;
 		childend_drain_log(m, &f->relay, &f->logfd, "role=tlsd-factory", 4 * LOG_BUDGET);
 		childend_log("tls-factory-exit", "tlsd-factory", pid, status, ran);
-		backoff = &m->tls_factories.backoff_ms[f->mode];
-		if (!f->retiring) {
-			/* It died on its own: restart after 1 s doubling to
-			 * 60 s, from 1 s again after a minute of running. */
-			if (ran > 60000 || *backoff == 0)
-				*backoff = BACKOFF_MIN_MS;
-			else if (*backoff < BACKOFF_MAX_MS / 2)
-				*backoff *= 2;
-			else
-				*backoff = BACKOFF_MAX_MS;
-			m->tls_factories.restart_at_ms[f->mode] = now_ms() + *backoff;
-		}
+		if (!f->retiring)
+			schedule_restart(m, f);	/* it died on its own */
 		if (f->sock >= 0)
 			close(f->sock);
 		memset(f, 0, sizeof(*f));
@@ -371,7 +380,7 @@ size_t tlsfactory_pollfds(const struct master *m, int *fds, short *events)
 }
 
 /* The request socket is readable outside a request: `ready`, or EOF. */
-static void on_socket(struct tls_factory *f)
+static void on_socket(struct master *m, struct tls_factory *f)
 {
 	char buf[REPLY_MAX];
 	ssize_t n = recv(f->sock, buf, sizeof(buf), MSG_DONTWAIT);
@@ -384,7 +393,7 @@ static void on_socket(struct tls_factory *f)
 		          listen_mode_name((enum listen_mode)f->mode), (long)f->pid);
 		return;
 	}
-	fail(f, n == 0 ? "closed" : "unexpected-packet");
+	fail(m, f, n == 0 ? "closed" : "unexpected-packet");
 }
 
 /* Entry k had revents (see tlsfactory.h). */
@@ -396,7 +405,7 @@ void tlsfactory_on_ready(struct master *m, size_t k, short revents)
 		return;
 	f = &m->tls_factories.v[k / 2];
 	if (k % 2 == 0 && f->sock >= 0) {
-		on_socket(f);
+		on_socket(m, f);
 		return;
 	}
 	if (k % 2 == 1 && f->logfd >= 0 &&
