@@ -301,44 +301,59 @@ def test_other_destination_closes_the_kept_session():
         assert len(one.transactions) == 1 and len(two.transactions) == 2
 
 
+def sink_dialogue(c, on_rset, on_data=None):
+    """A minimal SMTP dialogue on c: EHLO offers PIPELINING, MAIL and RCPT
+    get 250, DATA reads the (dot-unstuffed) body and gets 250, QUIT 221.
+    on_data(raw) after each body may return True to close the session;
+    RSET goes to on_rset(f) (it sends its reply itself and returns False
+    to close the session)."""
+    f = c.makefile("rb")
+    c.sendall(b"220 sink\r\n")
+    while True:
+        line = f.readline(4096)
+        if not line:
+            return
+        verb = line[:4].upper()
+        if verb == b"EHLO":
+            c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
+        elif verb in (b"MAIL", b"RCPT"):
+            c.sendall(b"250 ok\r\n")
+        elif verb == b"DATA":
+            c.sendall(b"354 go\r\n")
+            raw = b""
+            while True:
+                ln = f.readline(100000)
+                if not ln or ln == b".\r\n":
+                    break
+                raw += ln[1:] if ln.startswith(b".") else ln
+            c.sendall(b"250 queued\r\n")
+            if on_data is not None and on_data(raw):
+                return
+        elif verb == b"RSET":
+            if not on_rset(f):
+                return
+        elif verb == b"QUIT":
+            c.sendall(b"221 bye\r\n")
+            return
+        else:
+            c.sendall(b"502 no\r\n")
+
+
 def closing_sink(record, on_rset):
-    """A minimal SMTP dialogue: one transaction per session, then either
-    closes after the final reply (on_rset None) or answers RSET with
-    on_rset ("" = close without a reply)."""
-    def handler(c):
-        f = c.makefile("rb")
-        c.sendall(b"220 sink\r\n")
-        while True:
-            line = f.readline(4096)
-            if not line:
-                return
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
-            elif verb in (b"MAIL", b"RCPT"):
-                c.sendall(b"250 ok\r\n")
-            elif verb == b"DATA":
-                c.sendall(b"354 go\r\n")
-                raw = b""
-                while True:
-                    ln = f.readline(100000)
-                    if not ln or ln == b".\r\n":
-                        break
-                    raw += ln[1:] if ln.startswith(b".") else ln
-                record.append(raw)
-                c.sendall(b"250 queued\r\n")
-                if on_rset is None:
-                    return
-            elif verb == b"RSET":
-                if not on_rset:
-                    return
-                c.sendall(on_rset.encode() + b"\r\n")
-            elif verb == b"QUIT":
-                c.sendall(b"221 bye\r\n")
-                return
-            else:
-                c.sendall(b"502 no\r\n")
-    return handler
+    """One transaction per session, then either closes after the final
+    reply (on_rset None) or answers RSET with on_rset ("" = close without
+    a reply)."""
+    def rset(c):
+        if not on_rset:
+            return False
+        c.sendall(on_rset.encode() + b"\r\n")
+        return True
+
+    def data(raw):
+        record.append(raw)
+        return on_rset is None
+
+    return lambda c: sink_dialogue(c, lambda f: rset(c), data)
 
 
 @pytest.mark.parametrize("on_rset", [None, "", "421 4.4.2 closing", "451 4.3.0 not now"])
@@ -363,34 +378,17 @@ def test_kept_session_pipelines_rset_with_mail_and_rcpt():
     seen = []
 
     def handler(c):
-        f = c.makefile("rb")
-        c.sendall(b"220 sink\r\n")
-        while True:
-            line = f.readline(4096)
-            if not line:
-                return
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
-            elif verb == b"RSET":
-                c.settimeout(2)
-                try:
-                    nxt = [f.readline(4096), f.readline(4096)]
-                except OSError:
-                    nxt = []
-                c.settimeout(None)
-                seen.append(nxt)
-                c.sendall(b"250 reset\r\n" + b"250 ok\r\n" * len(nxt))
-            elif verb in (b"MAIL", b"RCPT"):
-                c.sendall(b"250 ok\r\n")
-            elif verb == b"DATA":
-                c.sendall(b"354 go\r\n")
-                while f.readline(100000) not in (b".\r\n", b""):
-                    pass
-                c.sendall(b"250 queued\r\n")
-            elif verb == b"QUIT":
-                c.sendall(b"221 bye\r\n")
-                return
+        def rset(f):
+            c.settimeout(2)
+            try:
+                nxt = [f.readline(4096), f.readline(4096)]
+            except OSError:
+                nxt = []
+            c.settimeout(None)
+            seen.append(nxt)
+            c.sendall(b"250 reset\r\n" + b"250 ok\r\n" * len(nxt))
+            return True
+        sink_dialogue(c, rset)
     with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
         for j in (80, 81):
             d.send_job(j, [b"a@dest.test"], MSG, route=relay(srv))
