@@ -6,7 +6,7 @@
 # written on (swaks needs libnet-ssleay-perl, a recommendation, for --tls).
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libsodium-dev libssl-dev
-libcdb-dev tinycdb libcmocka-dev clang libclang-rt-14-dev openssl
+libcdb-dev tinycdb libidn2-dev libcmocka-dev clang libclang-rt-14-dev openssl
 python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl strace procps dnsmasq-base"
 missing=""
 for p in $pkgs; do

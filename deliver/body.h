@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #include "conn.h"
-#include "job.h"
+#include "jobchan.h"
 
 struct dotstuff {
 	int bol;		/* at the start of a line */

@@ -12,6 +12,8 @@
 
 #include "dns.h"
 #include "hostname.h"
+#include "idna.h"
+#include "mailbox.h"
 
 #define ANSWER_MAX 65536
 
@@ -254,6 +256,35 @@ static void mx_targets(struct __res_state *st, const char *domain, struct dns_re
 		fail(out, 550, "5.4.4", "no MX host has an address");
 }
 
+/* The mx destination of a job: an address literal is its own target
+ * (RFC 5321 §5.1 does not apply to it), a U-label domain is looked up
+ * by its A-labels, a host name as it is. */
+static void mx_destination(struct __res_state *st, const char *domain, struct dns_result *out)
+{
+	struct mailbox_domain d;
+	char host[HOSTNAME_MAX + 1];
+	size_t n = strlen(domain), skip;
+
+	if (n == 0 || mailbox_domain_parse((const unsigned char *)domain, n, &d) != MAILBOX_OK)
+		return fail(out, 550, "5.1.2", "destination domain cannot be used");
+	if (d.kind != MAILBOX_DNS) {
+		/* "[a.b.c.d]" or "[IPv6:...]": the address between. */
+		skip = d.kind == MAILBOX_IPV6 ? 6 : 1;
+		if (n - skip - 1 >= sizeof host)
+			return fail(out, 550, "5.1.2", "destination domain cannot be used");
+		memcpy(host, domain + skip, n - skip - 1);
+		host[n - skip - 1] = '\0';
+		if (!literal(host, out))
+			fail(out, 550, "5.1.2", "destination domain cannot be used");
+		return;
+	}
+	if (!d.utf8)
+		return mx_targets(st, domain, out);
+	if (idna_to_host(domain, host) != 0)
+		return fail(out, 550, "5.1.2", "international domain name refused by IDNA");
+	mx_targets(st, host, out);
+}
+
 /* Targets of a route (see dns.h). */
 void dns_targets(struct __res_state *st, const struct route *r, const char *domain,
                  struct dns_result *out)
@@ -261,7 +292,7 @@ void dns_targets(struct __res_state *st, const struct route *r, const char *doma
 	out->ok = 0;
 	out->ntargets = 0;
 	if (!r->relay)
-		return mx_targets(st, domain, out);
+		return mx_destination(st, domain, out);
 	if (literal(r->host, out))
 		return;
 	if (!hostname_valid(r->host, strlen(r->host)))

@@ -12,6 +12,8 @@
  * and every name read from them is checked with hostname_valid.
  *
  * Policy:
+ *  - an mx route to an address literal ("[192.0.2.1]", "[IPv6:...]")
+ *    connects to that address;
  *  - MX hosts in preference order, equal preferences shuffled; every
  *    address of each (A first, then AAAA); at most DNS_MX_MAX hosts and
  *    DNS_TARGET_MAX addresses;
@@ -31,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "job.h"
+#include "jobchan.h"
 #include "route.h"
 
 #define DNS_MX_MAX 10
@@ -55,7 +57,10 @@ struct dns_result {
  * NULL) replaces the configured name servers.  0 or -1. */
 int dns_init(struct __res_state *st, const struct sockaddr_in *resolver, unsigned timeout_s);
 
-/* Targets of route r for domain (the MX domain, or r->host for relays). */
+/* Targets of route r: for mx, the job's domain (lib/mailbox.h): an
+ * address literal is the one target (no DNS), a U-label domain is looked
+ * up by its A-labels (idna.h; refused by IDNA: 550 5.1.2), a host name by
+ * its MX; for a relay, r->host. */
 void dns_targets(struct __res_state *st, const struct route *r, const char *domain,
                  struct dns_result *out);
 

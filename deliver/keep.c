@@ -1,6 +1,6 @@
 /*
  * keep.c — the session postern-deliver keeps between jobs (keep.h).
- * Runs in the sandbox.  The key is built from job fields job.c and
+ * Runs in the sandbox.  The key is built from job fields lib/jobchan.c and
  * route.c checked; it is compared as bytes, never parsed.  Failure
  * policy: anything unexpected on the kept session (bytes, EOF, error)
  * closes it; the job that would have used it opens a fresh one.

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "conn.h"
-#include "job.h"
+#include "jobchan.h"
 #include "reply.h"
 
 #define KEEP_IDLE_MS 3000	/* Postfix: smtp_connection_cache_time_limit 2 s */

@@ -7,7 +7,7 @@
  *   0, 1  /dev/null
  *   2     log pipe to the master (one line per event, lib/log.h)
  *   3     the job channel to postern-queued (SOCK_SEQPACKET; grammar in
- *         deliver/job.h: `job` + message fd in; `rcpt`, `done`, `bye` out)
+ *         lib/jobchan.h: `job` + message fd in; `rcpt`, `done`, `bye` out)
  *   4     optional: relay-secrets.cdb, read-only (NAME -> "login password")
  * Arguments: deliver/args.h (trusted facts: -u -g -r -H, optional -b -R
  * -n -C -t, and -P for tests only).  No key or password in argv.

@@ -5,7 +5,7 @@
  * owner with fstat, refuses root and owners below maildir_uid_min, and
  * execs this program as root with the arguments of maildir_args.h and the
  * descriptors of lib/fds.h (MAILDIR_FD_*): 0, 1 /dev/null, 2 the log
- * pipe, 3 the job channel (SOCK_SEQPACKET, grammar in job.h; route exactly "maildir"), 4
+ * pipe, 3 the job channel (SOCK_SEQPACKET, grammar in lib/jobchan.h; route exactly "maildir"), 4
  * the maildir root.
  *
  * The checklist: arguments (uid never 0, never below -m); descriptors 0..4
@@ -43,7 +43,7 @@
 #include "fds.h"
 #include "log.h"
 #include "maildir_args.h"
-#include "job.h"
+#include "jobchan.h"
 #include "maildir_sandbox_rules.h"
 #include "maildir_store.h"
 #include "netstring.h"

@@ -1,11 +1,12 @@
 /*
  * route.c — postern-deliver's reading of a job's route (route.h), applied
- * to the route field of a job after the shared parser (job.c).  The route
+ * to the route field of a job after the shared parser (lib/jobchan.c).  The route
  * comes from routes.cdb through queued; it is still parsed by the strict
  * routes grammar (lib/routespec.c), since a host or option read wrongly
  * would send mail to the wrong place or without the TLS the operator
  * asked for.  Fail closed: whatever routespec refuses, and every route
- * kind but mx and relay, refuses the job.
+ * kind but mx and relay, is a route this worker cannot use (its
+ * recipients are deferred, the worker goes on).
  */
 #include <string.h>
 
@@ -54,9 +55,5 @@ int route_of_job(struct route *r, const struct job *j)
 {
 	if (route_parse(r, j->route.p, j->route.n) != 0)
 		return -1;
-	if (!host_or_empty(j->domain) || !host_or_empty(j->helo))
-		return -1;
-	if (!r->relay && j->domain[0] == '\0')
-		return -1;
-	return 0;
+	return host_or_empty(j->helo) ? 0 : -1;
 }

@@ -2,7 +2,7 @@
  * smtpclient.c — the SMTP client dialogue of postern-deliver (policy in
  * smtpclient.h).  Runs in the sandbox; the server is hostile: its replies
  * go through reply.c's parser and caps, and only the sanitized text ever
- * reaches a result.  Commands are built from job fields that job.c
+ * reaches a result.  Commands are built from job fields that lib/jobchan.c
  * checked (no CR, LF, space or brackets in addresses and parameters).
  */
 #include <sodium.h>

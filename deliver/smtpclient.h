@@ -32,7 +32,7 @@
 
 #include "args.h"
 #include "conn.h"
-#include "job.h"
+#include "jobchan.h"
 #include "route.h"
 #include "reply.h"
 

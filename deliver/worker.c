@@ -1,8 +1,10 @@
 /*
  * worker.c — one job of postern-deliver (worker.h).  Runs in the sandbox.
  * Failure policy: a malformed job frame or a dead channel is fatal to the
- * worker (queued then retries every recipient); everything that goes
- * wrong with a remote server becomes a per-recipient result.  Relay
+ * worker (queued then retries every recipient); nothing in a job's
+ * content is: an address, parameter or domain outside the envelope
+ * grammar, an unusable route, and everything that goes wrong with a
+ * remote server become per-recipient results.  Relay
  * credentials are copied out of relay-secrets.cdb only for the attempt
  * and wiped afterwards; they never appear in a log line or a frame.
  */
@@ -17,6 +19,7 @@
 #include "conn.h"
 #include "dns.h"
 #include "log.h"
+#include "mailbox.h"
 #include "netstring.h"
 #include "worker.h"
 
@@ -26,14 +29,10 @@ struct creds {
 	char login[CRED_MAX], password[CRED_MAX];
 };
 
-/* 1 if p[0..n) holds a byte >= 0x80 (an SMTPUTF8 address). */
+/* 1 if the address holds a byte >= 0x80 (an SMTPUTF8 address). */
 static int utf8_addr(const struct bytes *b)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->p[i] & 0x80)
-			return 1;
-	}
-	return 0;
+	return mailbox_has_utf8(b->p, b->n);
 }
 
 /* "login password" of relay name: 0, or -1 (missing or malformed). */
@@ -169,6 +168,8 @@ static void deliver(struct worker *w, int msgfd)
 		return settle_all(w, 553, "5.1.7", "sender address cannot be sent");
 	if (valid == 0)
 		return;
+	if (!w->route.relay && (!j->domain_valid || j->domain[0] == '\0'))
+		return settle_all(w, 550, "5.1.2", "destination domain cannot be used");
 	if (body_scan(msgfd, &j->header, &a.msgsize, &a.eightbit) != 0)
 		return settle_all(w, 451, "4.3.0", "message file unreadable");
 	if (w->route.auth[0] != '\0') {
@@ -221,14 +222,21 @@ int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int 
 	const unsigned char *f;
 	size_t n;
 
-	if (job_parse(&w->job, payload, plen) != 0 || route_of_job(&w->route, &w->job) != 0) {
+	if (job_parse(&w->job, payload, plen) != 0) {
 		close(msgfd);
 		log_event("bad-job-frame", "action=exit");
 		return -1;
 	}
 	memset(w->res_rcpt, 0, sizeof(w->res_rcpt[0]) * w->job.nrcpt);
 	keep_drop_unless(&w->keep, &w->job);
-	deliver(w, msgfd);
+	if (route_of_job(&w->route, &w->job) != 0) {
+		/* The operator's routes table, not the job, is at fault:
+		 * defer, so mail goes once the route is fixed. */
+		log_event("bad-route", "job=%llu action=defer", (unsigned long long)w->job.id);
+		settle_all(w, 451, "4.3.5", "route of this destination is not usable");
+	} else {
+		deliver(w, msgfd);
+	}
 	close(msgfd);
 	settle_all(w, 451, "4.3.0", "not attempted");
 	for (size_t i = 0; i < w->job.nrcpt; i++) {

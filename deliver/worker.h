@@ -1,6 +1,6 @@
 /*
  * worker.h — one job of postern-deliver from frame to results: parse the
- * `job` frame (job.h) and its route (route.h), check the envelope, find
+ * `job` frame (lib/jobchan.h) and its route (route.h), check the envelope, find
  * the targets (dns.h), try them in order (conn.h, smtpclient.h) until one
  * transaction decides, then send one `rcpt` frame per recipient and
  * `done` on the job channel, and log one line per recipient.  A session
@@ -15,7 +15,7 @@
 
 #include "args.h"
 #include "cdbfd.h"
-#include "job.h"
+#include "jobchan.h"
 #include "keep.h"
 #include "route.h"
 #include "smtpclient.h"

@@ -3,7 +3,7 @@
  * from less-trusted or on-disk sources in its scheduler:
  *
  *   input[0] even: a result frame from a delivery worker (queue/
- *     sched_worker.c sw_parse_result; grammar deliver/job.h).  input[0]
+ *     sched_worker.c sw_parse_result; grammar lib/jobchan.h).  input[0]
  *     bit 1 says whether the worker has a job (id 42), input[1] is the
  *     job's recipient count, the rest is the frame payload;
  *   input[0] odd: a queue/state/<id> file (queue/sched_state.c
@@ -25,7 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../deliver/job.h"
+#include "jobchan.h"
 #include "../queue/sched_int.h"
 #include "netstring.h"
 

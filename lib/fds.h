@@ -30,7 +30,7 @@
  *   0, 1  /dev/null
  *   2     log pipe to the master
  *   3     job channel to postern-queued (SOCK_SEQPACKET; grammar in
- *         deliver/job.h; the message arrives as an fd with each job)
+ *         lib/jobchan.h; the message arrives as an fd with each job)
  *   4     optional: relay-secrets.cdb, read-only
  *
  * postern-tlsd (starttls/tls listeners, in front of postern-smtpd;
@@ -54,7 +54,7 @@
  *   0, 1  /dev/null
  *   2     log pipe to the master.
  *   3     job channel to postern-queued (SOCK_SEQPACKET; grammar in
- *         deliver/job.h, route "maildir").
+ *         lib/jobchan.h, route "maildir").
  *   4     the maildir root, opened by the master O_DIRECTORY|O_NOFOLLOW.
  *   5, 6  tmp/ and new/ of that root, opened by postern-maildir itself
  *         before its sandbox (O_DIRECTORY|O_NOFOLLOW); its seccomp filter

@@ -11,7 +11,9 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "dsnparam.h"
 #include "log.h"
+#include "mailbox.h"
 #include "netstring.h"
 #include "qdata.h"
 #include "qsession.h"
@@ -106,15 +108,13 @@ static int read_mail(struct frame_reader *fr, struct qsession *s, const unsigned
 		return -1;
 	if (strcmp(smtputf8, "0") != 0 && strcmp(smtputf8, "1") != 0)
 		return -1;
-	if (s->ret[0] && strcmp(s->ret, "full") != 0 && strcmp(s->ret, "hdrs") != 0)
-		return -1;
-	for (const char *p = s->sender; *p; p++)
-		if ((unsigned char)*p < 0x21 || *p == 0x7f)
-			return -1;
-	for (const char *p = s->envid; *p; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-			return -1;
 	s->smtputf8 = smtputf8[0] == '1';
+	/* The grammar smtpd accepted them by (lib/mailbox.h, dsnparam.h):
+	 * whatever passes here the delivery workers can send. */
+	if (!dsn_stored_ret_ok((const unsigned char *)s->ret, strlen(s->ret)) ||
+	    !mailbox_sender_ok((const unsigned char *)s->sender, strlen(s->sender), s->smtputf8) ||
+	    !dsn_stored_envid_ok((const unsigned char *)s->envid, strlen(s->envid)))
+		return -1;
 	return 0;
 }
 
@@ -193,11 +193,12 @@ static enum qs_result on_rcpt(struct queued *d, struct qsession *s, struct frame
 
 	if (s->state != QS_MAIL || fr_str(fr, addr, sizeof addr) < 0 ||
 	    fr_str(fr, notify, sizeof notify) < 0 || fr_str(fr, orcpt, sizeof orcpt) < 0 ||
-	    fr_end(fr) < 0 || addr[0] == '\0')
+	    fr_end(fr) < 0)
 		return QR_CLOSE;
-	for (const char *p = addr; *p; p++)
-		if ((unsigned char)*p < 0x21 || *p == 0x7f)
-			return QR_CLOSE;
+	if (!mailbox_rcpt_ok((const unsigned char *)addr, strlen(addr), s->smtputf8) ||
+	    !dsn_stored_notify_ok((const unsigned char *)notify, strlen(notify)) ||
+	    !dsn_stored_orcpt_ok((const unsigned char *)orcpt, strlen(orcpt)))
+		return QR_CLOSE;
 	if (s->nrcpt >= d->conf.rcpt_max)
 		return refuse(s, r, "rcpt", 452, "4.5.3 Too many recipients", "recipients_max");
 	q = quota_check_rcpt(&d->quota, &d->quotas, s->login, s->nrcpt, (uint64_t)time(NULL));

@@ -5,7 +5,7 @@
  *
  * Descriptors: the job channels of the delivery workers, one per
  * `worker` control frame from the master (SOCK_SEQPACKET, grammar
- * deliver/job.h); per message being delivered, env/<id> and an O_RDONLY
+ * lib/jobchan.h); per message being delivered, env/<id> and an O_RDONLY
  * cur/<id> (the latter is what each `job` frame carries).
  *
  * The index (sched_index.c) is in memory: the ids of new/ and cur/ from

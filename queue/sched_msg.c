@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../deliver/job.h"
+#include "jobchan.h"
 #include "bounce.h"
 #include "log.h"
 #include "netstring.h"

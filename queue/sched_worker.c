@@ -1,7 +1,7 @@
 /*
  * sched_worker.c — queued's side of the delivery workers' job channels
- * (grammar deliver/job.h, /work/notes/delivery.md; contract
- * notes/sched.md §1).  postern-queued, in its sandbox: sendmsg (the job
+ * (grammar and the `job` writer in lib/jobchan.h, which the workers link
+ * too).  postern-queued, in its sandbox: sendmsg (the job
  * frame with the message descriptor), recvfrom (results), close.
  *
  * queued -> worker: `job` job_id route domain helo sender ret envid
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../deliver/job.h"
+#include "jobchan.h"
 #include "chan.h"
 #include "fdpass.h"
 #include "log.h"
@@ -31,10 +31,12 @@
 
 #define SW_BURST 64	/* result frames taken from one worker per round */
 
-/* Append an envelope field as bytes. */
-static void fw_field(struct frame_writer *w, const struct env_field *f)
+/* An envelope field as the job channel's bytes. */
+static struct bytes as_bytes(const struct env_field *f)
 {
-	fw_bytes(w, f->p, f->n);
+	struct bytes b = { f->p, f->n };
+
+	return b;
 }
 
 /* Send group g of m to w as one `job` frame with the message fd.  0; -1
@@ -43,27 +45,25 @@ static void fw_field(struct frame_writer *w, const struct env_field *f)
 int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgroup *g)
 {
 	static unsigned char buf[FRAME_MAX];
+	struct job_head h = {
+		.id = g->job_id, .route = g->route.maildir ? "maildir" : g->route.value,
+		.domain = g->route.domain, .helo = s->d->conf.helo,
+		.sender = as_bytes(&m->env.sender), .ret = as_bytes(&m->env.ret),
+		.envid = as_bytes(&m->env.envid), .header = as_bytes(&m->env.header),
+		.nrcpt = g->n,
+	};
 	struct frame_writer fw;
 	const unsigned char *f;
 	size_t n;
 
 	fw_init(&fw, buf, sizeof buf);
-	fw_str(&fw, "job");
-	fw_u64(&fw, g->job_id);
-	fw_str(&fw, g->route.maildir ? "maildir" : g->route.value);
-	fw_str(&fw, g->route.domain);
-	fw_str(&fw, s->d->conf.helo);
-	fw_field(&fw, &m->env.sender);
-	fw_field(&fw, &m->env.ret);
-	fw_field(&fw, &m->env.envid);
-	fw_field(&fw, &m->env.header);
-	fw_u64(&fw, g->n);
+	job_write_head(&fw, &h);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct srcpt_env *r = &m->re[g->idx[i]];
+		struct bytes addr = as_bytes(&r->addr), notify = as_bytes(&r->notify),
+			     orcpt = as_bytes(&r->orcpt);
 
-		fw_field(&fw, &r->addr);
-		fw_field(&fw, &r->notify);
-		fw_field(&fw, &r->orcpt);
+		job_write_rcpt(&fw, &addr, &notify, &orcpt);
 	}
 	f = fw_finish(&fw, &n);
 	if (f == NULL)

@@ -2,7 +2,8 @@
  * mailarg.h — parsing the arguments of MAIL FROM and RCPT TO (RFC 5321
  * §4.1.2 Path/Mailbox grammar, §4.1.1.11 ESMTP parameters; RFC 1870 SIZE,
  * RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET/ENVID/NOTIFY/ORCPT,
- * RFC 4954 AUTH=).  Pure functions over one command line's argument text,
+ * RFC 4954 AUTH=), with the shared grammars of lib/mailbox.h and
+ * lib/dsnparam.h.  Pure functions over one command line's argument text,
  * i.e. what follows "MAIL FROM:" or "RCPT TO:".  Every failure has a
  * reply code and text in the result (501 5.1.7 bad sender syntax,
  * 501 5.1.3 bad recipient syntax, 555 5.5.4 unknown/bad parameter, ...).
@@ -13,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsnparam.h"
+
 #define MAILARG_PATH_MAX 256	/* RFC 5321 §4.5.3.1.3: path <= 256 octets */
-#define MAILARG_XTEXT_MAX 512	/* ENVID / ORCPT raw text */
 
 enum mail_body { BODY_7BIT, BODY_8BITMIME };
 
@@ -26,10 +28,10 @@ struct mail_arg {
 	enum mail_body body;
 	int smtputf8;
 	char ret[8];				/* "full", "hdrs" or "" */
-	char envid[MAILARG_XTEXT_MAX + 1];	/* raw xtext or "" */
+	char envid[DSN_ENVID_MAX + 1];		/* raw xtext or "" */
 	/* RCPT only */
-	char notify[64];			/* raw, validated, or "" */
-	char orcpt[MAILARG_XTEXT_MAX + 1];	/* raw, validated, or "" */
+	char notify[DSN_NOTIFY_MAX + 1];	/* raw, validated, or "" */
+	char orcpt[DSN_ORCPT_MAX + 1];		/* raw, validated, or "" */
 };
 
 struct mailarg_error {

@@ -17,12 +17,10 @@
  * Limits (SIZE against the message maximum) are the engine's job.
  */
 #include "mailparse.h"
+#include "dsnparam.h"
 
 #include <string.h>
 #include <strings.h>
-
-#define ENVID_DECODED_MAX 100	/* RFC 3461 §4.4 */
-#define ORCPT_MAX 500		/* RFC 3461 §4.2 */
 
 /* The parameters postern knows, and the verb each belongs to. */
 enum { P_SIZE, P_BODY, P_SMTPUTF8, P_RET, P_ENVID, P_AUTH, P_NOTIFY, P_ORCPT };
@@ -47,31 +45,6 @@ static int word_is(const unsigned char *v, size_t n, const char *word)
 static int bad_param(struct mailparse *p, const char *text)
 {
 	return mailparse_fail(p, 501, text);
-}
-
-/* Check xtext (RFC 3461 §4): chars 33..126 but '+' and '=', or "+HH" with
- * uppercase hex.  Returns the decoded length, or -1. */
-static long xtext_len(const unsigned char *v, size_t n)
-{
-	long out = 0;
-
-	for (size_t i = 0; i < n; out++) {
-		if (v[i] == '+') {
-			if (n - i < 3)
-				return -1;
-			for (size_t k = 1; k <= 2; k++) {
-				unsigned char h = v[i + k];
-				if (!((h >= '0' && h <= '9') || (h >= 'A' && h <= 'F')))
-					return -1;
-			}
-			i += 3;
-		} else if (v[i] >= 33 && v[i] <= 126 && v[i] != '=') {
-			i++;
-		} else {
-			return -1;
-		}
-	}
-	return out;
 }
 
 /* SIZE=1*20DIGIT (RFC 1870 §5) without overflow. */
@@ -109,22 +82,20 @@ static int param_body(struct mailparse *p, const unsigned char *v, size_t n)
 /* RET=FULL|HDRS (RFC 3461 §4.3), kept in lower case. */
 static int param_ret(struct mailparse *p, const unsigned char *v, size_t n)
 {
-	if (word_is(v, n, "FULL"))
-		memcpy(p->out->ret, "full", 5);
-	else if (word_is(v, n, "HDRS"))
-		memcpy(p->out->ret, "hdrs", 5);
-	else
+	const char *w = dsn_ret_word(v, n);
+
+	if (w == NULL)
 		return bad_param(p, "5.5.4 Bad RET value");
+	memcpy(p->out->ret, w, 5);
 	return 0;
 }
 
-/* ENVID=xtext, at most 100 characters decoded (RFC 3461 §4.4). */
+/* ENVID=xtext, at most 100 octets decoded (RFC 3461 §4.4). */
 static int param_envid(struct mailparse *p, const unsigned char *v, size_t n)
 {
-	long d = xtext_len(v, n);
-	if (n == 0 || n > MAILARG_XTEXT_MAX || d < 0 || d > ENVID_DECODED_MAX)
+	if (!dsn_envid_ok(v, n))
 		return bad_param(p, "5.5.4 Bad ENVID value");
-	memcpy(p->out->envid, v, n);
+	memcpy(p->out->envid, v, n);	/* n <= DSN_ENVID_MAX: fits */
 	p->out->envid[n] = '\0';
 	return 0;
 }
@@ -132,7 +103,7 @@ static int param_envid(struct mailparse *p, const unsigned char *v, size_t n)
 /* AUTH=xtext: checked, then ignored; identity comes from authd only. */
 static int param_auth(struct mailparse *p, const unsigned char *v, size_t n)
 {
-	if (n == 0 || xtext_len(v, n) < 0)
+	if (n == 0 || dsn_xtext_len(v, n) < 0)
 		return bad_param(p, "5.5.4 Bad AUTH value");
 	return 0;
 }
@@ -140,27 +111,11 @@ static int param_auth(struct mailparse *p, const unsigned char *v, size_t n)
 /* NOTIFY=NEVER / list of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1). */
 static int param_notify(struct mailparse *p, const unsigned char *v, size_t n)
 {
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	unsigned got = 0;
-	size_t start = 0;
+	unsigned bits;
 
-	if (word_is(v, n, "NEVER"))
-		goto ok;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && v[i] != ',')
-			continue;
-		unsigned bit = 0;
-		for (unsigned w = 0; w < 3; w++)
-			if (word_is(v + start, i - start, words[w]))
-				bit = 1u << w;
-		if (bit == 0 || (got & bit))
-			return bad_param(p, "5.5.4 Bad NOTIFY value");
-		got |= bit;
-		start = i + 1;
-	}
-ok:
-	/* At most "SUCCESS,FAILURE,DELAY": fits. */
-	memcpy(p->out->notify, v, n);
+	if (dsn_notify_parse(v, n, &bits) < 0)
+		return bad_param(p, "5.5.4 Bad NOTIFY value");
+	memcpy(p->out->notify, v, n);	/* n <= DSN_NOTIFY_MAX: fits */
 	p->out->notify[n] = '\0';
 	return 0;
 }
@@ -168,17 +123,9 @@ ok:
 /* ORCPT=addr-type;xtext (RFC 3461 §4.2), at most 500 octets. */
 static int param_orcpt(struct mailparse *p, const unsigned char *v, size_t n)
 {
-	const unsigned char *semi = memchr(v, ';', n);
-	size_t tlen = semi ? (size_t)(semi - v) : 0;
-
-	if (semi == NULL || tlen == 0 || n > ORCPT_MAX || tlen + 1 == n)
+	if (!dsn_orcpt_ok(v, n))
 		return bad_param(p, "5.5.4 Bad ORCPT value");
-	for (size_t i = 0; i < tlen; i++)
-		if (!mailparse_is_alnum(v[i]) && v[i] != '-')
-			return bad_param(p, "5.5.4 Bad ORCPT value");
-	if (xtext_len(v + tlen + 1, n - tlen - 1) < 0)
-		return bad_param(p, "5.5.4 Bad ORCPT value");
-	memcpy(p->out->orcpt, v, n);
+	memcpy(p->out->orcpt, v, n);	/* n <= DSN_ORCPT_MAX: fits */
 	p->out->orcpt[n] = '\0';
 	return 0;
 }

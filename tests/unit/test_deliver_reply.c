@@ -2,7 +2,7 @@
  * test_deliver_reply.c — cmocka units for postern-deliver's pure parts:
  * the SMTP reply parser (deliver/reply.c: grammar, caps, EHLO keywords,
  * sanitizing, enhanced status), dot-stuffing and the terminator
- * (deliver/body.c), routes and job frames (deliver/job.c), and the DNS
+ * (deliver/body.c), routes and job frames (lib/jobchan.c), and the DNS
  * answer parser's null-MX rule (deliver/dns.c).
  */
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 
 #include "../../deliver/body.h"
 #include "../../deliver/dns.h"
-#include "../../deliver/job.h"
+#include "jobchan.h"
 #include "netstring.h"
 #include "../../deliver/reply.h"
 

@@ -77,7 +77,10 @@ static const struct tcase cases[] = {
 	{ MAIL, "<a@[1.2.3]>", 501, "5.1.7" },
 	{ MAIL, "<a@[IPv6:1.2.3.4]>", 501, "5.1.7" },
 	{ MAIL, "<a@[IPv6:2001:db8:::1]>", 501, "5.1.7" },
-	{ MAIL, "<a@[x-tag:whatever]>", 501, "5.1.7" },
+	{ MAIL, "<a@[x-tag:whatever]>", 553, "5.1.7" },	/* general literal */
+	{ RCPT, "<a@[x-tag:whatever]>", 553, "5.1.2" },
+	{ RCPT, "<a@[x-tag:what[ever]>", 501, "5.1.3" },	/* dcontent */
+	{ RCPT, "<a@[-tag:x]>", 501, "5.1.3" },
 	{ MAIL, "<a@[]>", 501, "5.1.7" },
 	{ MAIL, "<@r1:>", 501, "5.1.7" },
 	{ MAIL, "<@r1,a@x.y>", 501, "5.1.7" },

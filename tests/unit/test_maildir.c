@@ -1,6 +1,6 @@
 /*
  * test_maildir.c — postern-maildir's modules (deliver/maildir_*.c, and
- * the shared job channel deliver/job.c as postern-maildir uses it: the
+ * the shared job channel lib/jobchan.c as postern-maildir uses it: the
  * job frame reader with its "maildir" route check, and result frames), the command line, the maildir name
  * and host escaping, one delivery into a real directory (success, and an
  * unreadable message leaving nothing in tmp/), and the seccomp allow-list
@@ -24,7 +24,7 @@
 
 #include "sandbox_test.h"
 #include "../../deliver/maildir_args.h"
-#include "../../deliver/job.h"
+#include "jobchan.h"
 #include "../../deliver/maildir_sandbox_rules.h"
 #include "../../deliver/maildir_store.h"
 #include "fds.h"

@@ -1,48 +1,26 @@
 /*
- * job.c — reading `job` frames and writing `rcpt`/`done`/`bye` frames on
- * the job channel of both delivery workers, postern-deliver and
- * postern-maildir (fd 3; grammar in job.h).  The frame comes from
+ * jobchan.c — the job channel between postern-queued and both delivery
+ * workers, postern-deliver and postern-maildir (the worker's fd 3;
+ * grammar in jobchan.h): `job` frames written by queued and read by the
+ * workers, `rcpt`/`done`/`bye` frames written by the workers.  The frame comes from
  * postern-queued, which is trusted more than the network but still
  * checked: every field goes through lib/netstring.h's capped getters, a
  * malformed frame is refused whole (fatal to the worker), the route is
- * left to each program to check, and an address that could break an SMTP
- * command line is flagged per recipient.
+ * left to each program to check, and the addresses, parameters and
+ * destination are checked with the grammar smtpd and queued used
+ * (lib/mailbox.h, lib/dsnparam.h): what fails it is flagged and answered
+ * per recipient, never fatal.
  */
 #include <stddef.h>
 #include <string.h>
 
-#include "job.h"
+#include "dsnparam.h"
+#include "jobchan.h"
+#include "mailbox.h"
 #include "netstring.h"
 
-/* 1 if the address bytes may go into MAIL FROM/RCPT TO. */
-int job_addr_ok(const unsigned char *p, size_t n)
-{
-	if (n > JOB_ADDR_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		/* Controls, space, DEL and the brackets could end or split the
-		 * command; bytes >= 0x80 are UTF-8 (SMTPUTF8, RFC 6531). */
-		if (p[i] <= 0x20 || p[i] == 0x7f || p[i] == '<' || p[i] == '>')
-			return 0;
-	}
-	return 1;
-}
-
-/* 1 if an xtext parameter may go on the wire (RFC 3461 §4: printable
- * ASCII without space or '='). */
-int job_param_ok(const unsigned char *p, size_t n)
-{
-	if (n > JOB_ADDR_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] <= 0x20 || p[i] >= 0x7f || p[i] == '=')
-			return 0;
-	}
-	return 1;
-}
-
-/* Copy a domain/helo field into a C string: printable ASCII without
- * space, so no NUL or control byte can hide in it; empty allowed. */
+/* Copy the helo field into a C string: printable ASCII without space,
+ * so no NUL or control byte can hide in it; empty allowed. */
 static int word_field(struct frame_reader *r, char *out, size_t cap)
 {
 	const unsigned char *p;
@@ -59,6 +37,25 @@ static int word_field(struct frame_reader *r, char *out, size_t cap)
 	return 0;
 }
 
+/* The destination domain: bytes (UTF-8 for a U-label, "[...]" for an
+ * address literal), checked by the shared grammar; one that fails it, or
+ * holds a NUL, is kept empty and flagged, to be answered per recipient. */
+static int domain_field(struct frame_reader *r, struct job *j)
+{
+	struct mailbox_domain d;
+	const unsigned char *p;
+	size_t n;
+
+	if (fr_bytes(r, &p, &n, JOB_HOST_MAX) != 0)
+		return -1;
+	j->domain_valid = n == 0 || (memchr(p, '\0', n) == NULL &&
+	                             mailbox_domain_parse(p, n, &d) == MAILBOX_OK);
+	if (j->domain_valid)
+		memcpy(j->domain, p, n);
+	j->domain[j->domain_valid ? n : 0] = '\0';
+	return 0;
+}
+
 /* One byte field into a struct bytes. */
 static int bytes_field(struct frame_reader *r, struct bytes *b, size_t max)
 {
@@ -72,17 +69,41 @@ static int rcpt_fields(struct frame_reader *r, struct job *j)
 		struct job_rcpt *c = &j->rcpt[i];
 
 		if (bytes_field(r, &c->addr, JOB_ADDR_MAX) != 0 ||
-		    bytes_field(r, &c->notify, 64) != 0 ||
-		    bytes_field(r, &c->orcpt, JOB_ADDR_MAX) != 0)
+		    bytes_field(r, &c->notify, JOB_PARAM_MAX) != 0 ||
+		    bytes_field(r, &c->orcpt, JOB_PARAM_MAX) != 0)
 			return -1;
-		c->valid = c->addr.n > 0 && job_addr_ok(c->addr.p, c->addr.n) &&
-		           job_param_ok(c->notify.p, c->notify.n) &&
-		           job_param_ok(c->orcpt.p, c->orcpt.n);
+		c->valid = mailbox_rcpt_ok(c->addr.p, c->addr.n, 1) &&
+		           dsn_stored_notify_ok(c->notify.p, c->notify.n) &&
+		           dsn_stored_orcpt_ok(c->orcpt.p, c->orcpt.n);
 	}
 	return 0;
 }
 
-/* Parse a `job` frame payload (see job.h). */
+/* The head of a `job` frame (see jobchan.h). */
+void job_write_head(struct frame_writer *w, const struct job_head *h)
+{
+	fw_str(w, "job");
+	fw_u64(w, h->id);
+	fw_str(w, h->route);
+	fw_str(w, h->domain);
+	fw_str(w, h->helo);
+	fw_bytes(w, h->sender.p, h->sender.n);
+	fw_bytes(w, h->ret.p, h->ret.n);
+	fw_bytes(w, h->envid.p, h->envid.n);
+	fw_bytes(w, h->header.p, h->header.n);
+	fw_u64(w, h->nrcpt);
+}
+
+/* One recipient of a `job` frame (see jobchan.h). */
+void job_write_rcpt(struct frame_writer *w, const struct bytes *addr,
+                    const struct bytes *notify, const struct bytes *orcpt)
+{
+	fw_bytes(w, addr->p, addr->n);
+	fw_bytes(w, notify->p, notify->n);
+	fw_bytes(w, orcpt->p, orcpt->n);
+}
+
+/* Parse a `job` frame payload (see jobchan.h). */
 int job_parse(struct job *j, const unsigned char *payload, size_t len)
 {
 	struct frame_reader r;
@@ -92,18 +113,16 @@ int job_parse(struct job *j, const unsigned char *payload, size_t len)
 	fr_init(&r, payload, len);
 	if (fr_is(&r, "job") != 1 || fr_u64(&r, &j->id, UINT64_MAX - 1) != 0 ||
 	    bytes_field(&r, &j->route, JOB_ROUTE_MAX) != 0 ||
-	    word_field(&r, j->domain, sizeof(j->domain)) != 0 ||
-	    word_field(&r, j->helo, sizeof(j->helo)) != 0 ||
+	    domain_field(&r, j) != 0 || word_field(&r, j->helo, sizeof(j->helo)) != 0 ||
 	    bytes_field(&r, &j->sender, JOB_ADDR_MAX) != 0 ||
-	    bytes_field(&r, &j->ret, 4) != 0 || bytes_field(&r, &j->envid, 100) != 0 ||
+	    bytes_field(&r, &j->ret, JOB_PARAM_MAX) != 0 ||
+	    bytes_field(&r, &j->envid, JOB_PARAM_MAX) != 0 ||
 	    bytes_field(&r, &j->header, FRAME_MAX) != 0 ||
 	    fr_u64(&r, &n, JOB_RCPT_MAX) != 0 || n == 0)
 		return -1;
-	if (!(j->ret.n == 0 || (j->ret.n == 4 && (memcmp(j->ret.p, "full", 4) == 0 ||
-	                                          memcmp(j->ret.p, "hdrs", 4) == 0))))
-		return -1;
-	j->sender_valid = job_addr_ok(j->sender.p, j->sender.n) &&
-	                  job_param_ok(j->envid.p, j->envid.n);
+	j->sender_valid = mailbox_sender_ok(j->sender.p, j->sender.n, 1) &&
+	                  dsn_stored_ret_ok(j->ret.p, j->ret.n) &&
+	                  dsn_stored_envid_ok(j->envid.p, j->envid.n);
 	j->nrcpt = (size_t)n;
 	if (rcpt_fields(&r, j) != 0)
 		return -1;
@@ -124,7 +143,7 @@ static int class_valid(const char *s)
 	return strcmp(s, "ok") == 0 || strcmp(s, "temp") == 0 || strcmp(s, "perm") == 0;
 }
 
-/* `rcpt` result frame (see job.h). */
+/* `rcpt` result frame (see jobchan.h). */
 const unsigned char *frame_rcpt(unsigned char *buf, size_t cap, size_t *n, uint64_t id,
                                 uint64_t index, const char *cls, uint64_t code,
                                 const char *status, const char *text)
