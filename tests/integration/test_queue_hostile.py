@@ -98,3 +98,50 @@ def test_bare_cr_lf_or_nul_in_header_refused_at_end(qdir, header):
         ok = s.submit(LOGIN, LOGIN, ["x@example.net"], MSG)
         assert ok[-1][0] == 250, ok
         assert len(files(qdir, "new")) == 1
+
+
+# ---- the envelope grammar (lib/mailbox.h, lib/dsnparam.h) in queued
+
+
+def test_every_address_smtpd_accepts_is_accepted_by_queued(qdir):
+    # Before: queued closed the session on a quoted local part with a
+    # space, which smtpd accepts (RFC 5321 §4.1.2), and the client got
+    # "451 4.3.0 Queue unavailable".
+    rcpts = ['"a b"@example.net', 'x@[192.0.2.1]', 'y@[IPv6:2001:db8::1]', "PostMaster",
+             "z@" + ".".join(["d" * 62] * 4)[:250].rstrip(".")]
+    with h.Queued(qdir) as qd:
+        s = qd.session()
+        r = s.submit(LOGIN, LOGIN, rcpts, MSG)
+        assert r[-1][0] == 250 and "queued as" in r[-1][1], r
+        assert qd.proc.poll() is None
+
+
+@pytest.mark.parametrize("verb,fields", [
+    ("rcpt", ("a b@example.net", "", "")),                    # space outside quotes
+    ("rcpt", ("a@example.net>", "", "")),                     # could end the command
+    ("rcpt", ("a@[x-tag:y]", "", "")),                        # general literal
+    ("rcpt", ("\xc3\xa9@example.net", "", "")),               # UTF-8 without SMTPUTF8
+    ("rcpt", ("a@" + "d" * 64 + ".net", "", "")),             # label over 63
+    ("rcpt", ("a@example.net", "SUCCESS," * 8 + "DELAY", "")),  # NOTIFY over the grammar
+    ("rcpt", ("a@example.net", "NEVER,DELAY", "")),
+    ("rcpt", ("a@example.net", "", "rfc822;" + "o" * 494)),  # ORCPT over 500 octets
+    ("mail", ("+41" * 101,)),                                 # ENVID over 100 decoded
+    ("mail", ("a b",)),                                       # ENVID not xtext
+])
+def test_envelope_field_outside_the_grammar_closes_the_session(qdir, verb, fields):
+    # What smtpd would never send can only come from a compromised smtpd:
+    # queued closes that session (fail closed) and stores nothing.
+    with h.Queued(qdir) as qd:
+        s = qd.session()
+        if verb == "mail":
+            tk = h.ticket(s.sid, LOGIN)
+            s.send("mail", tk, LOGIN, 0, "7bit", "0", "", fields[0])
+        else:
+            assert s.mail(LOGIN, LOGIN)[0] == 250
+            s.send("rcpt", *fields)
+        assert s.reply() is None, "session not closed"
+        assert qd.proc.poll() is None
+        assert files(qdir, "new") == [] and files(qdir, "env") == []
+        # another session goes on
+        ok = qd.session().submit(LOGIN, LOGIN, ["x@example.net"], MSG)
+        assert ok[-1][0] == 250, ok
