@@ -70,7 +70,7 @@ ARCHIVES := $(foreach d,$(DIRS),$(if $(call mods,$(d)),$(B)/$(d).a))
 # lib.a last: the process archives call into it.
 LINK_ARCHIVES = -Wl,--start-group $(ARCHIVES) -Wl,--end-group
 
-.PHONY: all programs deps check unit integration asan fuzz fuzz-build probes \
+.PHONY: all programs deps check unit integration asan fuzz fuzz-long fuzz-build probes \
 	install run clean bench bench-build bench-deps
 all: programs
 
@@ -155,6 +155,12 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c $(ARCHIVES)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LINK_ARCHIVES) $(PKG_LIBS)
 fuzz: fuzz-build
 	./fuzz/run.sh $(FUZZ_SECONDS)
+# Long runs (never part of check or CI): every target FUZZ_LONG_SECONDS
+# (default 600: ten CPU minutes each), coverage-raising inputs merged into
+# fuzz/corpus/ for review.
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: fuzz-build
+	FUZZ_MERGE=1 ./fuzz/run.sh $(FUZZ_LONG_SECONDS)
 
 # ---- benchmarks (issue 7; never part of check): bench/*.c are stand-alone
 # programs (load client, machine-limit probes), bench/run.sh runs them ----

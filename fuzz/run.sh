@@ -2,8 +2,11 @@
 # fuzz/run.sh SECONDS — run every built libFuzzer target ($FUZZ_BUILD, by
 # default build/fuzz, made by `make fuzz-build`) for SECONDS each over a
 # temporary copy of its seeds in fuzz/corpus/NAME (fuzz_NAME).  New corpus
-# entries stay in the temporary directory: the committed seeds are never
-# modified.  Crash inputs are kept under $FUZZ_BUILD/artifacts/NAME/.
+# entries stay in the temporary directory unless FUZZ_MERGE=1 (`make
+# fuzz-long`): then the entries that raise coverage are merged into
+# fuzz/corpus/NAME (libFuzzer -merge=1), to be reviewed and committed.
+# FUZZ_ONLY="a b" runs only those targets.  Crash inputs are kept under
+# $FUZZ_BUILD/artifacts/NAME/.
 # Exits non-zero if any target crashes, leaks, times out, or none was built.
 set -u
 secs=${1:?usage: fuzz/run.sh SECONDS}
@@ -18,6 +21,9 @@ for bin in "$bdir"/fuzz_*; do
 	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	name=${name#fuzz_}
+	if [ -n "${FUZZ_ONLY:-}" ]; then
+		case " $FUZZ_ONLY " in *" $name "*) ;; *) continue ;; esac
+	fi
 	corpus=$work/$name
 	art=$bdir/artifacts/$name
 	mkdir -p "$corpus" "$art"
@@ -36,6 +42,14 @@ for bin in "$bdir"/fuzz_*; do
 		echo "fuzz: $name FAILED (exit $rc); inputs in $art"
 	else
 		tail -n 1 "$work/$name.log"
+		if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+			mkdir -p "$top/fuzz/corpus/$name"
+			before=$(ls "$top/fuzz/corpus/$name" | wc -l)
+			"$bin" -merge=1 "$top/fuzz/corpus/$name" "$corpus" >"$work/$name.merge" 2>&1 ||
+				{ tail -n 20 "$work/$name.merge"; failed=$((failed + 1)); }
+			after=$(ls "$top/fuzz/corpus/$name" | wc -l)
+			echo "fuzz: $name corpus $before -> $after entries"
+		fi
 	fi
 done
 
