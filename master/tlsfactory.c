@@ -3,8 +3,8 @@
  * factory's side: smtpd/tlsd_factory.c).
  *
  * Process: postern (master).  Descriptors per factory: the master's end
- * of its request socket (SOCK_SEQPACKET, non-blocking) and the read end
- * of its log pipe.  Failure policy: anything unexpected from a factory
+ * of its request socket (SOCK_SEQPACKET, non-blocking; grammar and both
+ * ends' framing in lib/factorychan.h) and the read end of its log pipe.  Failure policy: anything unexpected from a factory
  * (a packet other than `ready`, a late, missing or malformed reply) gets
  * it killed and replaced; the session in hand falls back to an exec'd
  * tlsd.
@@ -22,7 +22,7 @@
 
 #include "child.h"
 #include "childend.h"
-#include "decimal.h"
+#include "factorychan.h"
 #include "fdpass.h"
 #include "log.h"
 #include "master.h"
@@ -35,7 +35,6 @@
 #define BACKOFF_MIN_MS 1000u
 #define BACKOFF_MAX_MS 60000u
 #define LOG_BUDGET (64u * 1024)
-#define REPLY_MAX 32
 /* A retired factory exits at EOF at once; this long, and it is killed. */
 #define RETIRE_GRACE_MS 5000u
 
@@ -226,9 +225,9 @@ void tlsfactory_step(struct master *m)
 /* Wait for and parse the reply to a fork request: the pid, or -1. */
 static pid_t read_reply(struct master *m, struct tls_factory *f)
 {
-	char buf[REPLY_MAX + 1];
+	unsigned char buf[FACTORYCHAN_MAX];
+	struct factorychan_msg msg;
 	struct pollfd p = { f->sock, POLLIN, 0 };
-	uint64_t pid = 0;
 	ssize_t n;
 	int r;
 
@@ -240,26 +239,24 @@ static pid_t read_reply(struct master *m, struct tls_factory *f)
 		errno = EPROTO;
 		return -1;
 	}
-	n = recv(f->sock, buf, REPLY_MAX, MSG_DONTWAIT);
+	n = recv(f->sock, buf, sizeof buf, MSG_DONTWAIT);
 	if (n <= 0) {
 		fail(m, f, n == 0 ? "closed" : "recv");
 		errno = EPROTO;
 		return -1;
 	}
-	buf[n] = '\0';
-	if (n > 4 && memcmp(buf, "err ", 4) == 0) {
-		log_event("tls-factory-failed", "mode=%s pid=%ld reason=clone error=%.24s",
-		          listen_mode_name((enum listen_mode)f->mode), (long)f->pid, buf + 4);
+	if (factorychan_parse(buf, (size_t)n, &msg) == 0 && msg.verb == FC_ERR) {
+		log_event("tls-factory-failed", "mode=%s pid=%ld reason=clone error=%s",
+		          listen_mode_name((enum listen_mode)f->mode), (long)f->pid, msg.err);
 		errno = ENOENT;
 		return -1;
 	}
-	if (n <= 4 || memcmp(buf, "pid ", 4) != 0 ||
-	    u64_from_dec(buf + 4, 2, 0x7fffffff, &pid) != 0) {
+	if (factorychan_parse(buf, (size_t)n, &msg) != 0 || msg.verb != FC_PID) {
 		fail(m, f, "malformed-reply");
 		errno = EPROTO;
 		return -1;
 	}
-	return (pid_t)pid;
+	return msg.pid;
 }
 
 /* Fork a session's tlsd (see tlsfactory.h). */
@@ -267,12 +264,16 @@ pid_t tlsfactory_fork(struct master *m, int mode, const int src[TLSD_FD_COUNT],
                       uint64_t *gen)
 {
 	struct tls_factory *f = current(m, mode);
+	unsigned char fbuf[FACTORYCHAN_MAX];
+	size_t fork_len;
+	const unsigned char *fork_frame =
+		factorychan_write(fbuf, sizeof fbuf, &fork_len, &(struct factorychan_msg){ .verb = FC_FORK });
 	pid_t pid;
 
 	errno = ENOENT;
 	if (f == NULL || !f->ready)
 		return -1;
-	if (fdpass_send(f->sock, "fork", 4, src, TLSD_FD_COUNT) != 0) {
+	if (fork_frame == NULL || fdpass_send(f->sock, fork_frame, fork_len, src, TLSD_FD_COUNT) != 0) {
 		fail(m, f, "send");
 		errno = ENOENT;
 		return -1;
@@ -382,12 +383,14 @@ size_t tlsfactory_pollfds(const struct master *m, int *fds, short *events)
 /* The request socket is readable outside a request: `ready`, or EOF. */
 static void on_socket(struct master *m, struct tls_factory *f)
 {
-	char buf[REPLY_MAX];
+	unsigned char buf[FACTORYCHAN_MAX];
+	struct factorychan_msg msg;
 	ssize_t n = recv(f->sock, buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n == 5 && memcmp(buf, "ready", 5) == 0 && !f->ready) {
+	if (n > 0 && factorychan_parse(buf, (size_t)n, &msg) == 0 && msg.verb == FC_READY &&
+	    !f->ready) {
 		f->ready = 1;
 		log_event("tls-factory-ready", "mode=%s pid=%ld",
 		          listen_mode_name((enum listen_mode)f->mode), (long)f->pid);

@@ -18,6 +18,7 @@
  */
 #include "tlsd_factory.h"
 
+#include "factorychan.h"
 #include "fdpass.h"
 #include "fds.h"
 #include "log.h"
@@ -131,19 +132,22 @@ static void __attribute__((noreturn)) child(const struct tlsd_args *a, SSL_CTX *
 	_exit(tlsd_session_run(a, tlsd_new_ssl(ctx)));
 }
 
-/* Answer one request. */
-static void reply(const char *text)
+/* Send one frame to the master (lib/factorychan.h). */
+static void reply(const struct factorychan_msg *m)
 {
-	size_t n = strlen(text);
+	unsigned char buf[FACTORYCHAN_MAX];
+	const unsigned char *f;
+	size_t n;
 
-	if (send(TLSD_FACTORY_FD_REQUESTS, text, n, MSG_NOSIGNAL) != (ssize_t)n)
+	f = factorychan_write(buf, sizeof buf, &n, m);
+	if (f == NULL || send(TLSD_FACTORY_FD_REQUESTS, f, n, MSG_NOSIGNAL) != (ssize_t)n)
 		log_fatal("cannot answer the master");
 }
 
 /* One well-formed request: fork the child, answer with its pid. */
 static void fork_one(const struct tlsd_args *a, SSL_CTX *ctx, const int fds[TLSD_FD_COUNT])
 {
-	char text[TLSD_FACTORY_MSG_MAX];
+	struct factorychan_msg out = { .verb = FC_PID };
 	long pid = syscall(SYS_clone, FACTORY_CLONE_FLAGS, 0, 0, 0, 0);
 	int err = errno;
 
@@ -154,11 +158,13 @@ static void fork_one(const struct tlsd_args *a, SSL_CTX *ctx, const int fds[TLSD
 	if (pid < 0) {
 		const char *name = strerrorname_np(err);
 
-		snprintf(text, sizeof text, "err %s", name ? name : "unknown");
+		out.verb = FC_ERR;
+		name = name ? name : "unknown";
+		memcpy(out.err, name, strnlen(name, FACTORYCHAN_ERR_MAX));
 	} else {
-		snprintf(text, sizeof text, "pid %ld", pid);
+		out.pid = (pid_t)pid;
 	}
-	reply(text);
+	reply(&out);
 }
 
 /* The master closed its end: leave.  A probe build tries its forbidden
@@ -177,7 +183,8 @@ static void __attribute__((noreturn)) leave(void)
 static void __attribute__((noreturn)) serve(const struct tlsd_args *a, SSL_CTX *ctx)
 {
 	for (;;) {
-		unsigned char buf[TLSD_FACTORY_MSG_MAX];
+		unsigned char buf[FACTORYCHAN_MAX];
+		struct factorychan_msg req;
 		int fds[TLSD_FD_COUNT];
 		size_t nfds = 0;
 		ssize_t n = fdpass_recv(TLSD_FACTORY_FD_REQUESTS, buf, sizeof buf, fds,
@@ -187,7 +194,8 @@ static void __attribute__((noreturn)) serve(const struct tlsd_args *a, SSL_CTX *
 			continue;
 		if (n == 0)
 			leave();
-		if (n != 4 || memcmp(buf, "fork", 4) != 0 || nfds != TLSD_FD_COUNT) {
+		if (n < 0 || factorychan_parse(buf, (size_t)n, &req) != 0 || req.verb != FC_FORK ||
+		    nfds != TLSD_FD_COUNT) {
 			if (n < 0)
 				log_fatal("request socket: %s", strerrorname_np(errno) ?
 				          strerrorname_np(errno) : "unknown");
@@ -209,6 +217,6 @@ void tlsd_factory_run(const struct tlsd_args *a, SSL_CTX *ctx)
 	spec.rules = factory_rules;
 	spec.nrules = factory_rules_build();
 	sandbox_enter_factory(&spec);
-	reply("ready");
+	reply(&(struct factorychan_msg){ .verb = FC_READY });
 	serve(a, ctx);
 }

@@ -11,16 +11,13 @@
  *   0, 1  /dev/null
  *   2     log pipe to the master (relayed as role=tlsd-factory)
  *   3     request socket to the master (SOCK_SEQPACKET)
- * (lib/fds.h TLSD_FACTORY_FD_*).  Once in its sandbox the factory sends
- * "ready"; before that the master does not ask it for anything.
- * Requests (master -> factory), one packet each:
- *   "fork" with exactly TLSD_FD_COUNT descriptors (SCM_RIGHTS), in the
- *   order of lib/fds.h TLSD_FD_*: the new tlsd's fds 0..5.
- * Replies (factory -> master), one packet per request:
- *   "pid N"       the child runs; N is its pid (decimal)
- *   "err ERRNAME" no child (clone failed)
- * EOF on the request socket: the factory exits 0 (the master replaces it
- * by closing its end).  Anything else is a broken master: log, exit 111.
+ * (lib/fds.h TLSD_FACTORY_FD_*).  The grammar of fd 3 is
+ * lib/factorychan.h, which the master links too: once in its sandbox the
+ * factory sends `ready`; then each `fork` request (with the new tlsd's
+ * fds 0..5, in the order of lib/fds.h TLSD_FD_*) gets one `pid N` or
+ * `err ERRNAME` reply.  EOF on the request socket: the factory exits 0
+ * (the master replaces it by closing its end).  Anything else is a broken
+ * master: log, exit 111.
  *
  * The child is made with clone(CLONE_PARENT | SIGCHLD): its parent is
  * the master, which reaps it, signals it and logs its end exactly like an
@@ -44,9 +41,6 @@
 #include <openssl/ssl.h>
 
 #include "tlsd_args.h"
-
-/* Longest request or reply packet. */
-#define TLSD_FACTORY_MSG_MAX 32
 
 /* The factory's life after the OpenSSL set-up (ctx without ticket keys):
  * prepare the children's filter, enter the factory's sandbox, serve
