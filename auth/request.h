@@ -1,6 +1,6 @@
 /*
  * request.h — postern-authd's reading of one frame from a session's auth
- * channel (protocol: notes/protocol.md, smtpd/auth_client.h):
+ * channel (grammar: lib/authchan.h, the module smtpd's end links too):
  *
  *   smtpd -> authd:  `auth` mech(`plain`|`login`) authzid login password
  *
@@ -14,9 +14,10 @@
 
 #include <stddef.h>
 
+#include "authchan.h"
 #include "login.h"
 
-#define REQ_FIELD_MAX 256	/* smtpd's SASL_FIELD_MAX */
+#define REQ_FIELD_MAX AUTHCHAN_FIELD_MAX
 
 enum req_result {
 	REQ_OK,			/* login normalised, password set */

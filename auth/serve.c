@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "authchan.h"
 #include "bufio.h"
 #include "chan.h"
 #include "control.h"
@@ -136,15 +137,10 @@ static void send_frame(struct asess *s, const unsigned char *f, size_t n)
 static void reply_no(struct asess *s, unsigned code, const char *text)
 {
 	unsigned char buf[512];
-	struct frame_writer w;
 	const unsigned char *f;
 	size_t n = 0;
 
-	fw_init(&w, buf, sizeof(buf));
-	fw_str(&w, "no");
-	fw_u64(&w, code);
-	fw_str(&w, text);
-	f = fw_finish(&w, &n);
+	f = authchan_write_no(buf, sizeof(buf), &n, code, text);
 	auth_request_wipe(&s->req);
 	send_frame(s, f, n);
 }
@@ -153,7 +149,6 @@ static void reply_no(struct asess *s, unsigned code, const char *text)
 static void reply_ok(struct authd *a, struct asess *s)
 {
 	unsigned char t[TICKET_MAX], buf[TICKET_MAX + 64];
-	struct frame_writer w;
 	const unsigned char *f;
 	size_t n = 0;
 	size_t tl = ticket_make(t, sizeof(t), a->key, s->id, s->req.login,
@@ -163,10 +158,7 @@ static void reply_ok(struct authd *a, struct asess *s)
 		reply_no(s, 454, "4.7.0 Temporary authentication failure");
 		return;
 	}
-	fw_init(&w, buf, sizeof(buf));
-	fw_str(&w, "ok");
-	fw_bytes(&w, t, tl);
-	f = fw_finish(&w, &n);
+	f = authchan_write_ok(buf, sizeof(buf), &n, t, tl);
 	send_frame(s, f, n);
 	sodium_memzero(t, sizeof(t));
 	sodium_memzero(buf, sizeof(buf));

@@ -1,10 +1,7 @@
 /*
- * auth_client.h — postern-smtpd's side of the auth channel (fd 4,
- * SOCK_SEQPACKET, one netstring frame per packet, lib/netstring.h):
- *
- *   smtpd -> authd:  `auth` mech(`plain`|`login`) authzid login password
- *   authd -> smtpd:  `ok` ticket
- *                 |  `no` code(u64 400..599) text(printable, <= 400)
+ * auth_client.h — postern-smtpd's side of the auth channel (fd 4; the
+ * grammar, `auth` out and `ok`/`no` in, is lib/authchan.h, which
+ * postern-authd links too).
  *
  * One request in flight at a time.  Failure policy: EOF, an error, a
  * timeout, a malformed frame, an unknown verb, a code out of range or
@@ -18,10 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authchan.h"
 #include "sasl.h"
 #include "ticket.h"
 
-#define AUTH_TEXT_MAX 400
+#define AUTH_TEXT_MAX AUTHCHAN_TEXT_MAX
 
 enum auth_result {
 	AUTH_OK,		/* ticket set */
