@@ -27,6 +27,7 @@
 #include "bufio.h"
 #include "chan.h"
 #include "fds.h"
+#include "ctlchan.h"
 #include "log.h"
 #include "netstring.h"
 #include "pool.h"
@@ -78,13 +79,10 @@ static void prepare(struct authd *a, const struct authd_args *args)
 static void send_ready(int ctl)
 {
 	unsigned char buf[32];
-	struct frame_writer w;
 	const unsigned char *f;
 	size_t n;
 
-	fw_init(&w, buf, sizeof(buf));
-	fw_str(&w, "ready");
-	f = fw_finish(&w, &n);
+	f = ctlchan_write(buf, sizeof(buf), &n, &(struct ctl_msg){ .verb = CTL_READY });
 	if (f == NULL || chan_send(ctl, f, n, clock_ms() + 5000) != 0)
 		log_fatal("reason=ready-not-sent");
 }

@@ -18,7 +18,7 @@
 #include "authchan.h"
 #include "bufio.h"
 #include "chan.h"
-#include "control.h"
+#include "ctlchan.h"
 #include "fdpass.h"
 #include "log.h"
 #include "netstring.h"
@@ -379,12 +379,23 @@ static void set_tls(struct authd *a, const struct ctl_msg *m)
 	}
 }
 
+/* 1 if authd takes m (lib/ctlchan.h): the key first and once, then its
+ * one table `users`, sessions and their TLS facts. */
+static int authd_takes(const struct authd *a, const struct ctl_msg *m)
+{
+	if (m->verb == CTL_KEY)
+		return !a->have_key;
+	if (!a->have_key)
+		return 0;
+	return m->verb == CTL_SESSION || m->verb == CTL_TLS ||
+	       (m->verb == CTL_TABLE && strcmp(m->table, "users") == 0);
+}
+
 /* Read one control frame: 1 go on, 0 master gone, -1 malformed. */
 static int on_control(struct authd *a)
 {
 	unsigned char buf[512];
-	const unsigned char *payload;
-	size_t plen, used, nfds = 0;
+	size_t nfds = 0;
 	int fds[1] = { -1 };
 	struct ctl_msg m;
 	ssize_t r = fdpass_recv(a->ctl, buf, sizeof(buf), fds, 1, &nfds);
@@ -393,9 +404,7 @@ static int on_control(struct authd *a)
 		return 1;
 	if (r == 0)
 		return 0;
-	if (r < 0 || netstring_parse(buf, (size_t)r, sizeof(buf), &payload, &plen, &used) != NS_OK ||
-	    used != (size_t)r || ctl_parse(payload, plen, nfds, &m) != 0 ||
-	    (m.verb == CTL_KEY && a->have_key) || (m.verb != CTL_KEY && !a->have_key)) {
+	if (r < 0 || ctlchan_parse(buf, (size_t)r, nfds, &m) != 0 || !authd_takes(a, &m)) {
 		if (nfds > 0)
 			close(fds[0]);
 		sodium_memzero(buf, sizeof(buf));
@@ -419,6 +428,8 @@ static int on_control(struct authd *a)
 		break;
 	case CTL_TLS:
 		set_tls(a, &m);
+		break;
+	default:
 		break;
 	}
 	sodium_memzero(&m, sizeof(m));

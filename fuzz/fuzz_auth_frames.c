@@ -1,8 +1,9 @@
 /*
  * fuzz_auth_frames.c — libFuzzer target for postern-authd's parsers of
  * untrusted and semi-trusted frames: auth/request.c (the `auth` frame a
- * possibly compromised postern-smtpd sends) with auth/login.c, and
- * auth/control.c (the master's control frames).
+ * possibly compromised postern-smtpd sends, lib/authchan.c) with
+ * auth/login.c, and lib/ctlchan.c (the master's control frames; the
+ * input is the whole packet).
  *
  * The first input byte chooses the parser (even: request, odd: control
  * with (byte >> 1) & 1 descriptors); the rest is the frame payload.
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../auth/control.h"
+#include "ctlchan.h"
 #include "../auth/login.h"
 #include "../auth/request.h"
 
@@ -59,10 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_request(data + 1, size - 1);
 		return 0;
 	}
-	if (ctl_parse(data + 1, size - 1, (data[0] >> 1) & 1, &m) == 0 &&
-	    m.verb == CTL_SESSION) {
-		check(strlen(m.id) == RANDID_LEN && m.port <= 65535);
-		check((data[0] >> 1) & 1);
+	if (ctlchan_parse(data + 1, size - 1, (data[0] >> 1) & 1, &m) == 0) {
+		unsigned char buf[CTLCHAN_FRAME_MAX];
+		const unsigned char *f;
+		size_t n;
+
+		if (m.verb == CTL_SESSION)
+			check(strlen(m.id) == RANDID_LEN && m.port <= 65535 && ((data[0] >> 1) & 1));
+		/* one form per message: what parses writes back the same */
+		f = ctlchan_write(buf, sizeof buf, &n, &m);
+		check(f != NULL && n == size - 1 && memcmp(f, data + 1, n) == 0);
 	}
 	return 0;
 }

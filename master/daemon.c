@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "fdpass.h"
 #include "fds.h"
+#include "ctlchan.h"
 #include "log.h"
 #include "child.h"
 #include "childend.h"
@@ -173,17 +174,16 @@ int daemon_frame_out(const struct master *m, enum daemon_slot slot, uint64_t k)
 static int send_key(struct master *m, enum daemon_slot slot)
 {
 	unsigned char buf[128];
-	struct frame_writer w;
+	struct ctl_msg k = { .verb = CTL_KEY };
 	const unsigned char *f;
 	size_t n;
 	int rc;
 
-	fw_init(&w, buf, sizeof(buf));
-	fw_str(&w, "key");
-	fw_bytes(&w, m->auth_key, sizeof(m->auth_key));
-	f = fw_finish(&w, &n);
+	memcpy(k.key, m->auth_key, sizeof(k.key));
+	f = ctlchan_write(buf, sizeof(buf), &n, &k);
 	rc = f == NULL ? -1 : daemon_send(m, slot, f, n, -1);
 	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(&k, sizeof(k));
 	return rc;
 }
 
@@ -192,7 +192,7 @@ static void send_tables(struct master *m, enum daemon_slot slot, unsigned bits)
 {
 	for (int t = 0; t < TABLE_COUNT; t++) {
 		unsigned char buf[64];
-		struct frame_writer w;
+		struct ctl_msg msg = { .verb = CTL_TABLE };
 		const unsigned char *f;
 		size_t n;
 		int fd;
@@ -202,10 +202,8 @@ static void send_tables(struct master *m, enum daemon_slot slot, unsigned bits)
 		fd = fcntl(tables_fd(&m->tables, (enum table_id)t), F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
-		fw_init(&w, buf, sizeof(buf));
-		fw_str(&w, "table");
-		fw_str(&w, table_name((enum table_id)t));
-		f = fw_finish(&w, &n);
+		snprintf(msg.table, sizeof(msg.table), "%s", table_name((enum table_id)t));
+		f = ctlchan_write(buf, sizeof(buf), &n, &msg);
 		if (f == NULL) {
 			close(fd);
 			continue;
@@ -245,10 +243,15 @@ void daemons_refresh_tables(struct master *m, int force)
 void daemons_bind_session(struct master *m, struct session *s,
                           const struct listen_spec *l, int fds[DAEMON_COUNT])
 {
+	struct ctl_msg msg = { .verb = CTL_SESSION, .port = s->port };
+
+	snprintf(msg.id, sizeof(msg.id), "%s", s->id);
+	snprintf(msg.ip, sizeof(msg.ip), "%s", s->ip);
+	snprintf(msg.listener, sizeof(msg.listener), "%s", l->text);
+	snprintf(msg.mode, sizeof(msg.mode), "%s", listen_mode_name(l->mode));
 	for (int i = 0; i < DAEMON_COUNT; i++) {
 		struct daemon *d = &m->daemons[i];
 		unsigned char buf[DAEMON_FRAME_MAX];
-		struct frame_writer w;
 		const unsigned char *f;
 		size_t n;
 
@@ -263,14 +266,7 @@ void daemons_bind_session(struct master *m, struct session *s,
 			fds[i] = -1;
 			continue;
 		}
-		fw_init(&w, buf, sizeof(buf));
-		fw_str(&w, "session");
-		fw_str(&w, s->id);
-		fw_str(&w, s->ip);
-		fw_u64(&w, s->port);
-		fw_str(&w, l->text);
-		fw_str(&w, listen_mode_name(l->mode));
-		f = fw_finish(&w, &n);
+		f = ctlchan_write(buf, sizeof(buf), &n, &msg);
 		if (f != NULL && daemon_send(m, (enum daemon_slot)i, f, n, fds[i]) == 0)
 			s->daemon_gen[i] = d->gen;
 		else if (f == NULL)
@@ -554,9 +550,7 @@ static void read_control(struct daemon *d)
 	unsigned char buf[CTL_READ_MAX];
 	int fds[1];
 	size_t nfds = 0;
-	struct frame_reader r;
-	const unsigned char *payload;
-	size_t plen, used;
+	struct ctl_msg msg;
 	ssize_t n = fdpass_recv(d->ctl, buf, sizeof(buf), fds, 0, &nfds);
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -570,12 +564,12 @@ static void read_control(struct daemon *d)
 	}
 	if (n < 0)
 		return violation(d, "descriptor-or-truncated");
-	if (netstring_parse(buf, (size_t)n, sizeof(buf), &payload, &plen, &used) != NS_OK ||
-	    used != (size_t)n)
+	if (ctlchan_parse(buf, (size_t)n, nfds, &msg) != 0)
 		return violation(d, "malformed");
-	fr_init(&r, payload, plen);
-	if (fr_is(&r, "ready") != 1 || fr_end(&r) != 0 || d->ready)
+	if (msg.verb != CTL_READY || d->ready) {
+		sodium_memzero(&msg, sizeof(msg));
 		return violation(d, d->ready ? "second-ready" : "unknown-verb");
+	}
 	d->ready = 1;
 	log_event("daemon-ready", "role=%s pid=%ld", d->role->name, (long)d->pid);
 }

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "ctlchan.h"
 #include "log.h"
 #include "netstring.h"
 #include "tlsd.h"
@@ -209,16 +210,14 @@ static void refuse(struct session *s, const char *why)
 static void forward(struct master *m, struct session *s, const struct tls_facts *f)
 {
 	unsigned char buf[DAEMON_FRAME_MAX];
-	struct frame_writer w;
+	struct ctl_msg msg = { .verb = CTL_TLS };
 	const unsigned char *fr;
 	size_t n;
 
-	fw_init(&w, buf, sizeof(buf));
-	fw_str(&w, "tls");
-	fw_str(&w, s->id);
-	fw_str(&w, f->version);
-	fw_str(&w, f->cipher);
-	fr = fw_finish(&w, &n);
+	snprintf(msg.id, sizeof(msg.id), "%s", s->id);
+	snprintf(msg.tls_version, sizeof(msg.tls_version), "%s", f->version);
+	snprintf(msg.tls_cipher, sizeof(msg.tls_cipher), "%s", f->cipher);
+	fr = ctlchan_write(buf, sizeof(buf), &n, &msg);
 	if (fr == NULL)
 		return;
 	for (int i = 0; i < DAEMON_COUNT; i++) {

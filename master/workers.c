@@ -35,6 +35,7 @@
 #include "child.h"
 #include "childend.h"
 #include "fds.h"
+#include "ctlchan.h"
 #include "log.h"
 #include "maildirs.h"
 #include "master.h"
@@ -213,15 +214,13 @@ static void schedule(struct worker *w, int failed, uint64_t ran_ms)
 static void bind_to_queued(struct master *m, struct worker *w, int chan)
 {
 	unsigned char buf[DAEMON_FRAME_MAX];
-	struct frame_writer fw;
+	struct ctl_msg msg = { .verb = CTL_WORKER };
 	const unsigned char *f;
 	size_t n;
 
-	fw_init(&fw, buf, sizeof(buf));
-	fw_str(&fw, "worker");
-	fw_str(&fw, w->kind == WORKER_SMTP ? "smtp" : "maildir");
-	fw_str(&fw, w->route);
-	f = fw_finish(&fw, &n);
+	snprintf(msg.kind, sizeof(msg.kind), "%s", w->kind == WORKER_SMTP ? "smtp" : "maildir");
+	snprintf(msg.route, sizeof(msg.route), "%s", w->route);
+	f = ctlchan_write(buf, sizeof(buf), &n, &msg);
 	/* On failure the descriptor is closed: the worker sees EOF, exits 0
 	 * and is spawned again for the next ready instance. */
 	if (f == NULL || daemon_send(m, DAEMON_QUEUED, f, n, chan) != 0) {

@@ -30,6 +30,7 @@
 #include "chan.h"
 #include "commit.h"
 #include "control.h"
+#include "ctlchan.h"
 #include "log.h"
 #include "netstring.h"
 #include "qdir.h"
@@ -72,13 +73,10 @@ static void index_queue(struct queued *d)
 static void say_ready(void)
 {
 	unsigned char buf[32];
-	struct frame_writer w;
 	const unsigned char *f;
 	size_t n;
 
-	fw_init(&w, buf, sizeof buf);
-	fw_str(&w, "ready");
-	f = fw_finish(&w, &n);
+	f = ctlchan_write(buf, sizeof buf, &n, &(struct ctl_msg){ .verb = CTL_READY });
 	if (f == NULL || chan_send(QUEUED_FD_CONTROL, f, n, clock_ms() + 5000) < 0)
 		log_fatal("cannot send ready to the master");
 }

@@ -34,6 +34,7 @@
 #include "chan.h"
 #include "control.h"
 #include "fdpass.h"
+#include "ctlchan.h"
 #include "log.h"
 #include "netstring.h"
 #include "qsession.h"
@@ -132,11 +133,9 @@ static void compact(struct server *sv)
 }
 
 /* The `session` frame: adopt fd with the master's facts. */
-static int adopt_session(struct server *sv, struct frame_reader *fr, int fd)
+static int adopt_session(struct server *sv, const struct ctl_msg *m, int fd)
 {
 	struct qsession *s;
-	uint64_t port;
-	char id[RANDID_LEN + 1];
 
 	if (sv->n >= sv->d->conf.sessions_max) {
 		log_event("session-refused", "reason=sessions_max");
@@ -147,13 +146,14 @@ static int adopt_session(struct server *sv, struct frame_reader *fr, int fd)
 	 * closes fd. */
 	s = &sv->s[sv->n];
 	qsession_init(s, fd);
-	if (fr_str(fr, id, sizeof id) < 0 || !qid_valid(id, strlen(id)) ||
-	    fr_str(fr, s->ip, sizeof s->ip) < 0 || fr_u64(fr, &port, 65535) < 0 ||
-	    fr_str(fr, s->listener, sizeof s->listener) < 0 ||
-	    fr_str(fr, s->mode, sizeof s->mode) < 0 || fr_end(fr) < 0)
-		return -1;
-	memcpy(s->id, id, sizeof id);
-	s->port = (unsigned)port;
+	_Static_assert(sizeof s->ip >= sizeof m->ip && sizeof s->listener >= sizeof m->listener &&
+	               sizeof s->mode >= sizeof m->mode && sizeof s->id == sizeof m->id,
+	               "the session's facts fit");
+	memcpy(s->id, m->id, sizeof m->id);
+	memcpy(s->ip, m->ip, sizeof m->ip);
+	memcpy(s->listener, m->listener, sizeof m->listener);
+	memcpy(s->mode, m->mode, sizeof m->mode);
+	s->port = (unsigned)m->port;
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
 		return -1;
 	s->deadline_ms = clock_ms() + (int64_t)sv->d->conf.idle_s * 1000;
@@ -163,13 +163,10 @@ static int adopt_session(struct server *sv, struct frame_reader *fr, int fd)
 }
 
 /* The `table` frame: switch the named table to fd. */
-static int switch_table(struct server *sv, struct frame_reader *fr, int fd)
+static int switch_table(struct server *sv, const char *name, int fd)
 {
-	char name[16];
 	struct cdbfd *t;
 
-	if (fr_str(fr, name, sizeof name) < 0 || fr_end(fr) < 0)
-		return -1;
 	if (strcmp(name, "senders") == 0)
 		t = &sv->d->senders;
 	else if (strcmp(name, "quotas") == 0)
@@ -189,51 +186,37 @@ static int switch_table(struct server *sv, struct frame_reader *fr, int fd)
 
 /* The `tls` frame: the TLS facts of a session, for its Received: line.
  * A session already gone is no error (it may have ended meanwhile). */
-static int set_tls(struct server *sv, struct frame_reader *fr)
+static int set_tls(struct server *sv, const struct ctl_msg *m)
 {
-	char id[RANDID_LEN + 1], version[TLS_VERSION_MAX + 1], cipher[TLS_CIPHER_MAX + 1];
-
-	if (fr_str(fr, id, sizeof id) < 0 || fr_str(fr, version, sizeof version) < 0 ||
-	    fr_str(fr, cipher, sizeof cipher) < 0 || fr_end(fr) < 0 ||
-	    !tlsfacts_version_ok(version) || !tlsfacts_cipher_ok(cipher))
-		return -1;
 	for (size_t i = 0; i < sv->n; i++) {
 		struct qsession *s = &sv->s[i];
 
-		if (s->fd >= 0 && strcmp(s->id, id) == 0) {
-			memcpy(s->tls_version, version, sizeof version);
-			memcpy(s->tls_cipher, cipher, sizeof cipher);
+		if (s->fd >= 0 && strcmp(s->id, m->id) == 0) {
+			memcpy(s->tls_version, m->tls_version, sizeof s->tls_version);
+			memcpy(s->tls_cipher, m->tls_cipher, sizeof s->tls_cipher);
 		}
 	}
 	return 0;
 }
 
-/* The `worker` frame: kind route + the job channel (notes/sched.md §1).
- * fd is always consumed. */
-static int adopt_worker(struct server *sv, struct frame_reader *fr, int fd)
+/* The `worker` frame: kind route + the job channel (sched.h).  fd is
+ * always consumed. */
+static int adopt_worker(struct server *sv, const struct ctl_msg *m, int fd)
 {
-	char kind[16], route[SCHED_ROUTE_ARG_MAX + 1];
-
-	if (fr_str(fr, kind, sizeof kind) < 0 || fr_str(fr, route, sizeof route) < 0 ||
-	    fr_end(fr) < 0) {
-		close(fd);
-		return -1;
-	}
 	if (sv->d->sched == NULL) {
 		close(fd);
 		return 0;
 	}
-	sched_worker_add(sv->d->sched, kind, route, fd);
+	sched_worker_add(sv->d->sched, m->kind, m->route, fd);
 	return 0;
 }
 
 /* One frame from the master; -1 ends queued. */
 static int control_frame(struct server *sv)
 {
-	unsigned char buf[1024];
-	const unsigned char *payload, *key;
-	struct frame_reader fr;
-	size_t plen, used, nfds = 0, klen;
+	static struct ctl_msg m;
+	unsigned char buf[CTLCHAN_FRAME_MAX];
+	size_t nfds = 0;
 	int fd = -1, rc = -1;
 	ssize_t n = fdpass_recv(QUEUED_FD_CONTROL, buf, sizeof buf, &fd, 1, &nfds);
 
@@ -241,32 +224,36 @@ static int control_frame(struct server *sv)
 		return 0;
 	if (n <= 0)
 		return -1;
-	if (netstring_parse(buf, (size_t)n, sizeof buf, &payload, &plen, &used) != NS_OK ||
-	    used != (size_t)n)
+	if (ctlchan_parse(buf, (size_t)n, nfds, &m) != 0)
 		goto out;
-	fr_init(&fr, payload, plen);
-	if (fr_is(&fr, "key") == 1) {
-		if (nfds == 0 && fr_bytes(&fr, &key, &klen, TICKET_KEY_LEN) == 0 &&
-		    klen == TICKET_KEY_LEN && fr_end(&fr) == 0) {
-			memcpy(sv->d->key, key, TICKET_KEY_LEN);
-			sv->d->have_key = 1;
-			rc = 0;
-		}
-	} else if (fr_is(&fr, "table") == 1 && nfds == 1) {
-		rc = switch_table(sv, &fr, fd);
+	switch (m.verb) {
+	case CTL_KEY:
+		memcpy(sv->d->key, m.key, TICKET_KEY_LEN);
+		sv->d->have_key = 1;
+		rc = 0;
+		break;
+	case CTL_TABLE:
+		rc = switch_table(sv, m.table, fd);
 		fd = -1;
-	} else if (fr_is(&fr, "tls") == 1 && nfds == 0) {
-		rc = set_tls(sv, &fr);
-	} else if (fr_is(&fr, "session") == 1 && nfds == 1) {
-		rc = adopt_session(sv, &fr, fd);
+		break;
+	case CTL_TLS:
+		rc = set_tls(sv, &m);
+		break;
+	case CTL_SESSION:
+		rc = adopt_session(sv, &m, fd);
 		if (rc == 0)
 			fd = -1;	/* adopted, or closed when over sessions_max */
-	} else if (fr_is(&fr, "worker") == 1 && nfds == 1) {
-		rc = adopt_worker(sv, &fr, fd);
+		break;
+	case CTL_WORKER:
+		rc = adopt_worker(sv, &m, fd);
 		fd = -1;		/* taken by sched_worker_add or closed there */
+		break;
+	default:
+		break;		/* `ready` is the daemon's to send */
 	}
 out:
 	sodium_memzero(buf, sizeof buf);
+	sodium_memzero(&m, sizeof m);
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)

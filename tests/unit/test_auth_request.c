@@ -1,8 +1,9 @@
 /*
  * test_auth_request.c — postern-authd's frame readers: the `auth` frame
- * from smtpd (auth/request.c), login syntax (auth/login.c) and the
- * master's control frames (auth/control.c).  Fail closed on every
- * deviation; the password is wiped whenever a request is refused.
+ * from smtpd (auth/request.c) and login syntax (auth/login.c); the
+ * master's control frames are lib/ctlchan.c's (test_ctlchan.c).  Fail
+ * closed on every deviation; the password is wiped whenever a request is
+ * refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,6 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../auth/control.h"
 #include "../../auth/login.h"
 #include "../../auth/request.h"
 #include "netstring.h"
@@ -111,61 +111,12 @@ static void test_login_syntax(void **state)
 	assert_int_equal(login_normalize("a\0b@c.org", 9, out), -1);
 }
 
-static void test_control(void **state)
-{
-	unsigned char p[1024];
-	struct ctl_msg m;
-	char key[33];
-	size_t n;
-	const char *const sess[] = { "session", "abcdefghijklmnopqrs2", "127.0.0.1", "4242",
-	                             "127.0.0.1:587", "plain", NULL };
-	const char *const sess_tls[] = { "session", "abcdefghijklmnopqrs2", "::1", "1",
-	                                 "[::1]:465", "tls", NULL };
-	const char *const bad_id[] = { "session", "ABCDEFGHIJKLMNOPQRS2", "127.0.0.1", "1",
-	                               "l", "plain", NULL };
-	const char *const bad_mode[] = { "session", "abcdefghijklmnopqrs2", "127.0.0.1", "1",
-	                                 "l", "other", NULL };
-	const char *const table[] = { "table", "users", NULL };
-	const char *const table_other[] = { "table", "routes", NULL };
-	const char *const shortkey[] = { "key", "abc", NULL };
-	const char *const keyf[] = { "key", key, NULL };
-
-	(void)state;
-	memset(key, 'k', 32);
-	key[32] = 0;
-	n = payload(p, sizeof(p), sess);
-	assert_int_equal(ctl_parse(p, n, 1, &m), 0);
-	assert_int_equal(m.verb, CTL_SESSION);
-	assert_int_equal(m.plain, 1);
-	assert_int_equal(m.port, 4242);
-	assert_int_equal(ctl_parse(p, n, 0, &m), -1);       /* no descriptor */
-	n = payload(p, sizeof(p), sess_tls);
-	assert_int_equal(ctl_parse(p, n, 1, &m), 0);
-	assert_int_equal(m.plain, 0);
-	n = payload(p, sizeof(p), bad_id);
-	assert_int_equal(ctl_parse(p, n, 1, &m), -1);
-	n = payload(p, sizeof(p), bad_mode);
-	assert_int_equal(ctl_parse(p, n, 1, &m), -1);
-	n = payload(p, sizeof(p), table);
-	assert_int_equal(ctl_parse(p, n, 1, &m), 0);
-	assert_int_equal(ctl_parse(p, n, 0, &m), -1);
-	n = payload(p, sizeof(p), table_other);
-	assert_int_equal(ctl_parse(p, n, 1, &m), -1);
-	n = payload(p, sizeof(p), shortkey);
-	assert_int_equal(ctl_parse(p, n, 0, &m), -1);
-	n = payload(p, sizeof(p), keyf);
-	assert_int_equal(ctl_parse(p, n, 0, &m), 0);
-	assert_int_equal(m.verb, CTL_KEY);
-	assert_int_equal(ctl_parse(p, n, 1, &m), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_ok),
 		cmocka_unit_test(test_request_refused),
 		cmocka_unit_test(test_login_syntax),
-		cmocka_unit_test(test_control),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
