@@ -170,7 +170,8 @@ def default_args():
     return {
         "-s": "test-session", "-m": "plain", "-h": "mx.example.org",
         "-a": "127.0.0.1", "-p": "40000", "-z": "10000", "-n": "100",
-        "-t": "10", "-T": "60", "-u": uid, "-g": gid, "-r": empty_root(),
+        "-t": "10", "-T": "60", "-c": "10", "-P": "60",
+        "-u": uid, "-g": gid, "-r": empty_root(),
     }
 
 
