@@ -4,7 +4,7 @@ trickled command line is cut at the command timeout, a silent client that
 has not authenticated at the pre-AUTH deadline, and on a starttls
 listener that deadline runs from the connection, not from STARTTLS (and
 also ends a session whose client never finishes the handshake).
-The replies and log kinds are in INSTALL.md ("Limits and their replies")."""
+The replies and log kinds are in INSTALL.md ("Session timeouts")."""
 import os
 import select
 import ssl
