@@ -68,7 +68,7 @@ static void num(char buf[NUM_MAX], unsigned long long v)
 	snprintf(buf, NUM_MAX, "%llu", v);
 }
 
-/* Build path and argv for s (contract: protocol notes, smtpd/main.c). */
+/* Build path and argv for s (contract: smtpd/args.h, smtpd/main.c). */
 static int build_args(struct spawn_args *a, const struct master *m,
                       struct session *s, const struct listen_spec *l)
 {
