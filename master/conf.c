@@ -150,6 +150,8 @@ NUM_KEY(k_connections_per_ip_max, connections_per_ip_max, conf_u64, 1,
         CONF_CONNECTIONS_HARD_MAX)
 NUM_KEY(k_idle_timeout, idle_timeout, conf_duration, 1, DAY)
 NUM_KEY(k_session_timeout, session_timeout, conf_duration, 1, 7 * DAY)
+NUM_KEY(k_smtpd_command_timeout, smtpd_command_timeout, conf_duration, 1, DAY)
+NUM_KEY(k_smtpd_preauth_timeout, smtpd_preauth_timeout, conf_duration, 1, DAY)
 NUM_KEY(k_shutdown_timeout, shutdown_timeout, conf_duration, 0, 3600)
 NUM_KEY(k_log_lines_per_second, log_lines_per_second, conf_u64, 1, 1000000)
 NUM_KEY(k_auth_workers, auth.workers, conf_u64, 0, 64)
@@ -299,6 +301,8 @@ static const struct key_row keys[] = {
 	{ "connections_per_ip_max", k_connections_per_ip_max, 0 },
 	{ "idle_timeout", k_idle_timeout, 0 },
 	{ "session_timeout", k_session_timeout, 0 },
+	{ "smtpd_command_timeout", k_smtpd_command_timeout, 0 },
+	{ "smtpd_preauth_timeout", k_smtpd_preauth_timeout, 0 },
 	{ "shutdown_timeout", k_shutdown_timeout, 0 },
 	{ "log_lines_per_second", k_log_lines_per_second, 0 },
 	{ "user_smtpd", k_user_smtpd, 0 },
@@ -399,6 +403,8 @@ static int set_defaults(struct master_conf *c, const char *dir, char *err, size_
 	c->connections_per_ip_max = 20;
 	c->idle_timeout = 300;
 	c->session_timeout = 3600;
+	c->smtpd_command_timeout = 300;	/* RFC 5321 §4.5.3.2 */
+	c->smtpd_preauth_timeout = 60;
 	c->shutdown_timeout = 30;
 	c->log_lines_per_second = 50;
 	c->auth.workers = 0;

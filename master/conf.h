@@ -104,6 +104,8 @@ struct master_conf {
 	uint64_t connections_per_ip_max;
 	uint64_t idle_timeout;		/* seconds */
 	uint64_t session_timeout;	/* seconds */
+	uint64_t smtpd_command_timeout;	/* seconds for one whole command line */
+	uint64_t smtpd_preauth_timeout;	/* seconds from connect to a successful AUTH */
 	uint64_t shutdown_timeout;	/* seconds */
 	uint64_t log_lines_per_second;	/* per session */
 	char user[ROLE_COUNT][CONF_USER_MAX + 1];

@@ -3,7 +3,8 @@
  *
  * Reloadable (applied to sessions started after the reload): hostname,
  * message_size_max, recipients_max, connections_max,
- * connections_per_ip_max, idle_timeout, session_timeout, shutdown_timeout,
+ * connections_per_ip_max, idle_timeout, session_timeout,
+ * smtpd_command_timeout, smtpd_preauth_timeout, shutdown_timeout,
  * log_lines_per_second, and the tls_* keys (tls_cert, tls_key, tls_cert2,
  * tls_key2, tls_min_version, tls_handshake_timeout, tls_ticket_rotate):
  * postern-tlsd is exec'd per connection and loads the certificates then,
@@ -124,6 +125,10 @@ static void apply(struct master_conf *cur, const struct master_conf *new, char *
 	          "connections_per_ip_max", list);
 	apply_u64(&cur->idle_timeout, new->idle_timeout, "idle_timeout", list);
 	apply_u64(&cur->session_timeout, new->session_timeout, "session_timeout", list);
+	apply_u64(&cur->smtpd_command_timeout, new->smtpd_command_timeout,
+	          "smtpd_command_timeout", list);
+	apply_u64(&cur->smtpd_preauth_timeout, new->smtpd_preauth_timeout,
+	          "smtpd_preauth_timeout", list);
 	apply_u64(&cur->shutdown_timeout, new->shutdown_timeout, "shutdown_timeout", list);
 	apply_u64(&cur->log_lines_per_second, new->log_lines_per_second,
 	          "log_lines_per_second", list);

@@ -19,7 +19,8 @@
  * dispositions, its own session (setsid: a Ctrl-C on the master's terminal
  * must not reach the sessions; the master ends them), and the command line
  *   postern-smtpd -s ID -m MODE -h HOSTNAME -a IP -p PORT -z SIZE -n RCPTS
- *                 -t IDLE_S -T SESSION_S -u UID -g GID -r EMPTY_DIR
+ *                 -t IDLE_S -T SESSION_S -c COMMAND_S -P PREAUTH_S
+ *                 -u UID -g GID -r EMPTY_DIR
  * whose values are trusted facts: the id is ours, the address comes from
  * accept(2), the rest from the configuration.  postern-smtpd enters its
  * sandbox (chroot to EMPTY_DIR, drop to UID/GID, seccomp) itself.
@@ -51,12 +52,13 @@
 #include "tlsfactory.h"
 
 #define NUM_MAX 24
-#define ARGV_MAX 28
+#define ARGV_MAX 32
 
 /* The strings of one child's command line. */
 struct spawn_args {
 	char port[NUM_MAX], size[NUM_MAX], rcpts[NUM_MAX], idle[NUM_MAX];
-	char total[NUM_MAX], uid[NUM_MAX], gid[NUM_MAX];
+	char total[NUM_MAX], command[NUM_MAX], preauth[NUM_MAX];
+	char uid[NUM_MAX], gid[NUM_MAX];
 	char *argv[ARGV_MAX];
 };
 
@@ -66,7 +68,7 @@ static void num(char buf[NUM_MAX], unsigned long long v)
 	snprintf(buf, NUM_MAX, "%llu", v);
 }
 
-/* Build path and argv for s (contract: protocol notes, smtpd/main.c). */
+/* Build path and argv for s (contract: smtpd/args.h, smtpd/main.c). */
 static int build_args(struct spawn_args *a, const struct master *m,
                       struct session *s, const struct listen_spec *l)
 {
@@ -78,9 +80,13 @@ static int build_args(struct spawn_args *a, const struct master *m,
 	num(a->rcpts, c->recipients_max);
 	num(a->idle, c->idle_timeout);
 	num(a->total, c->session_timeout);
+	num(a->command, c->smtpd_command_timeout);
+	num(a->preauth, c->smtpd_preauth_timeout);
 	num(a->uid, m->ids.uid[ROLE_SMTPD]);
 	num(a->gid, m->ids.gid[ROLE_SMTPD]);
-#define ARG(x) (a->argv[i++] = (char *)(x))
+	/* Bounded: an option added without raising ARGV_MAX fails the spawn
+	 * instead of writing past argv. */
+#define ARG(x) do { if (i >= ARGV_MAX) return -1; a->argv[i++] = (char *)(x); } while (0)
 	ARG("postern-smtpd");
 	ARG("-s"); ARG(s->id);
 	ARG("-m"); ARG(listen_mode_name(l->mode));
@@ -91,6 +97,8 @@ static int build_args(struct spawn_args *a, const struct master *m,
 	ARG("-n"); ARG(a->rcpts);
 	ARG("-t"); ARG(a->idle);
 	ARG("-T"); ARG(a->total);
+	ARG("-c"); ARG(a->command);
+	ARG("-P"); ARG(a->preauth);
 	ARG("-u"); ARG(a->uid);
 	ARG("-g"); ARG(a->gid);
 	ARG("-r"); ARG(c->empty_dir);

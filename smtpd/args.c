@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Options in the order of the usage line; each exactly once. */
-static const char OPTS[] = "smhapznTturg";
+static const char OPTS[] = "smhapznTtcPurg";
 
 /* Apply one option's value; -1 if invalid. */
 static int apply(void *ctx, char opt, const char *v)
@@ -53,6 +53,10 @@ static int apply(void *ctx, char opt, const char *v)
 		return u64_from_dec(v, 1, 86400, &a->idle_s);
 	case 'T':
 		return u64_from_dec(v, 1, 7 * 86400, &a->session_s);
+	case 'c':
+		return u64_from_dec(v, 1, 86400, &a->command_s);
+	case 'P':
+		return u64_from_dec(v, 1, 7 * 86400, &a->preauth_s);
 	case 'u':
 	case 'g':
 		return idarg_apply(opt, v, &a->uid, &a->gid);

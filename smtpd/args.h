@@ -1,11 +1,12 @@
 /*
  * args.h — postern-smtpd's command line: the trusted facts the master
- * passes (docs: /work/notes/protocol.md, "postern-smtpd command line"):
+ * passes (master/session.c builds it):
  *
  *   postern-smtpd -s SESSION_ID -m plain|starttls|tls -h HOSTNAME
  *                 -a CLIENT_IP -p CLIENT_PORT -z MESSAGE_SIZE_MAX
  *                 -n RECIPIENTS_MAX -t IDLE_TIMEOUT_SECONDS
- *                 -T SESSION_TIMEOUT_SECONDS -u UID -g GID -r CHROOT_DIR
+ *                 -T SESSION_TIMEOUT_SECONDS -c COMMAND_TIMEOUT_SECONDS
+ *                 -P PREAUTH_TIMEOUT_SECONDS -u UID -g GID -r CHROOT_DIR
  *
  * Every option is required and given once; anything missing, repeated,
  * unknown or out of range fails (the caller logs one line and exits 111).
@@ -38,6 +39,8 @@ struct smtpd_args {
 	uint64_t rcpt_max;		/* >= 1 */
 	uint64_t idle_s;		/* seconds, >= 1 */
 	uint64_t session_s;		/* seconds, >= 1 */
+	uint64_t command_s;		/* seconds for one whole command line, >= 1 */
+	uint64_t preauth_s;		/* seconds from start to a successful AUTH, >= 1 */
 	uid_t uid;
 	gid_t gid;
 	char root[ARGS_ROOT_MAX + 1];

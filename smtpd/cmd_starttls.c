@@ -14,7 +14,9 @@
  * is already active or after AUTH; 501 5.5.4 with an argument; 454 4.7.0
  * when the request cannot even be sent (no tlsd: nothing was said to the
  * client).  A `fail` from tlsd, a malformed or missing answer end the
- * session (tlsd has already written the 220, so no SMTP reply can follow).
+ * session (tlsd has already written the 220, so no SMTP reply can follow);
+ * so does a deadline (session.c) passing while tlsd handshakes, logged as
+ * that timeout.
  */
 #include "commands.h"
 
@@ -25,13 +27,15 @@
 #include "session.h"
 #include "tlsctl.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <string.h>
 
 #define STARTTLS_TEXT "2.0.0 Ready to start TLS"
 
 /* Ask tlsd to take over; 0 with res filled, -1 if the request could not
- * be sent (tlsd said nothing to the client), -2 if the answer failed. */
+ * be sent (tlsd said nothing to the client), -2 if the answer failed, -3
+ * if a deadline passed first. */
 static int ask_tlsd(struct session *s, struct tlsctl_result *res)
 {
 	unsigned char buf[TLSCTL_FRAME_MAX];
@@ -42,9 +46,11 @@ static int ask_tlsd(struct session *s, struct tlsctl_result *res)
 	memset(res, 0, sizeof *res);
 	if (fr == NULL || chan_send(SMTPD_FD_CONTROL, fr, n, session_io_deadline(s)) < 0)
 		return -1;
-	if (chan_recv(SMTPD_FD_CONTROL, buf, sizeof buf, &payload, &plen,
-	              session_io_deadline(s)) <= 0 ||
-	    tlsctl_parse_result(payload, plen, res) < 0)
+	ssize_t rc = chan_recv(SMTPD_FD_CONTROL, buf, sizeof buf, &payload, &plen,
+	                       session_io_deadline(s));
+	if (rc < 0 && errno == ETIMEDOUT)
+		return -3;
+	if (rc <= 0 || tlsctl_parse_result(payload, plen, res) < 0)
 		return -2;
 	return 0;
 }
@@ -100,6 +106,12 @@ void cmd_starttls(struct session *s, const char *arg, size_t n)
 		/* tlsd never got the request, so the client got no 220. */
 		log_event("tls-failed", "reason=control-send");
 		reply(s, 454, "4.7.0 TLS not available");
+		return;
+	}
+	if (rc == -3) {
+		/* tlsd has sent its 220 and holds the client (handshake): no
+		 * SMTP reply can follow.  Mostly the pre-AUTH deadline. */
+		session_timed_out(s, 0);
 		return;
 	}
 	if (rc < 0 || !res.ok) {

@@ -3,8 +3,8 @@
  * (DESIGN §1, §2 step 4).  Exec'd by the master as root with the trusted
  * facts in its arguments (args.h; protocol: postern-smtpd -s SESSION_ID
  * -m plain|starttls|tls -h HOSTNAME -a CLIENT_IP -p CLIENT_PORT
- * -z MESSAGE_SIZE_MAX -n RECIPIENTS_MAX -t IDLE_S -T SESSION_S -u UID
- * -g GID -r CHROOT_DIR) and descriptors 0..5 as in lib/fds.h.
+ * -z MESSAGE_SIZE_MAX -n RECIPIENTS_MAX -t IDLE_S -T SESSION_S
+ * -c COMMAND_S -P PREAUTH_S -u UID -g GID -r CHROOT_DIR) and descriptors 0..5 as in lib/fds.h.
  *
  * The checklist: parse the arguments, check the descriptors and close
  * every other one (whoever started us may have leaked some), ignore

@@ -2,7 +2,7 @@
  * session.c — the main loop of postern-smtpd: greet, split the client's
  * bytes into command lines (cmdline.h), hand each to the command table
  * (commands.c), flush replies at the end of each pipelined group, enforce
- * the idle and session deadlines and the error limit, and log the end.
+ * the deadlines and the error limit, and log the end.
  *
  * Descriptors: 0 the client (non-blocking), 2 the log pipe, 4/5 through
  * auth_client.c and queue_client.c.  Runs inside the sandbox: no
@@ -11,6 +11,21 @@
  * (RFC 5321 §4.5.3.2), too many errors 421 4.7.0.  Command lines leave
  * the input buffer zeroed (bufin_consume_wipe) and their copy is wiped
  * after the command: an AUTH line or response may carry a password.
+ *
+ * Deadlines (RFC 5321 §4.5.3.2), all on clock_ms() (CLOCK_MONOTONIC, the
+ * clock_gettime the sandbox already allows), each with its 421 4.4.2 text
+ * and log kind (table `deadlines`):
+ *   idle     -t: each wait for the client, read or write
+ *   command  -c: one whole command line or AUTH response, from the moment
+ *            smtpd starts waiting for it; trickled bytes do not extend it
+ *   preauth  -P: from start until a successful AUTH; STARTTLS does not
+ *            reset it (the handshake time counts)
+ *   session  -T: from start, the whole session
+ * DATA has no command deadline: its reads are bounded by the idle timeout
+ * and the message as a whole by the session deadline.  Requests to authd
+ * and queued have their own limit (PEER_TIMEOUT_MS, capped by the session
+ * deadline): an AUTH whose verification is under way is answered even if
+ * the pre-AUTH deadline passes meanwhile.
  */
 #include "session.h"
 
@@ -32,6 +47,8 @@ static const char *const HTTP_VERBS[] = {
 
 void session_init(struct session *s, const struct smtpd_args *args)
 {
+	int64_t now;
+
 	memset(s, 0, sizeof *s);
 	s->args = args;
 	s->state = ST_GREETED;
@@ -43,7 +60,11 @@ void session_init(struct session *s, const struct smtpd_args *args)
 	bufout_init(&s->out, s->tls_active ? SMTPD_FD_POSTTLS : SMTPD_FD_CLIENT,
 	            s->outbuf, sizeof s->outbuf);
 	cmdline_init(&s->cl, SMTP_AUTH_LINE_MAX);
-	s->session_deadline = clock_ms() + (int64_t)args->session_s * 1000;
+	/* Both run from here, smtpd's start: on a tls listener the
+	 * handshake counts, and STARTTLS does not reset them. */
+	now = clock_ms();
+	s->session_deadline = now + (int64_t)args->session_s * 1000;
+	s->preauth_deadline = now + (int64_t)args->preauth_s * 1000;
 }
 
 /* Name of a state for trace lines. */
@@ -69,10 +90,32 @@ void session_end(struct session *s, enum session_end why)
 		s->end = why;
 }
 
+/* The earlier of two deadlines. */
+static int64_t earlier(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
 int64_t session_io_deadline(const struct session *s)
 {
 	int64_t d = clock_ms() + (int64_t)s->args->idle_s * 1000;
-	return d < s->session_deadline ? d : s->session_deadline;
+
+	d = earlier(d, s->session_deadline);
+	if (!s->authenticated)
+		d = earlier(d, s->preauth_deadline);
+	if (s->command_deadline != 0)
+		d = earlier(d, s->command_deadline);
+	return d;
+}
+
+void session_command_start(struct session *s)
+{
+	s->command_deadline = clock_ms() + (int64_t)s->args->command_s * 1000;
+}
+
+void session_command_done(struct session *s)
+{
+	s->command_deadline = 0;
 }
 
 int64_t session_peer_deadline(const struct session *s)
@@ -81,21 +124,61 @@ int64_t session_peer_deadline(const struct session *s)
 	return d < s->session_deadline ? d : s->session_deadline;
 }
 
+/* Each deadline's end reason, log kind and reply (documented in
+ * INSTALL.md); the idle timeout is the default when no other expired. */
+static const struct deadline {
+	enum session_end end;
+	const char *kind;
+	const char *text;
+} deadlines[] = {
+	{ END_IDLE_TIMEOUT, "idle", "4.4.2 Idle timeout, closing connection" },
+	{ END_COMMAND_TIMEOUT, "command", "4.4.2 Command timeout, closing connection" },
+	{ END_PREAUTH_TIMEOUT, "preauth", "4.4.2 Authentication timeout, closing connection" },
+	{ END_SESSION_TIMEOUT, "session", "4.4.2 Session time limit exceeded, closing connection" },
+};
+
+/* Which deadline a timed-out wait met: of those that have passed, the
+ * one that passed first (a wait ends at the earliest one). */
+static const struct deadline *expired(const struct session *s)
+{
+	const int64_t at[] = {
+		INT64_MAX,
+		s->command_deadline != 0 ? s->command_deadline : INT64_MAX,
+		s->authenticated ? INT64_MAX : s->preauth_deadline,
+		s->session_deadline,
+	};
+	int64_t now = clock_ms(), first = INT64_MAX;
+	size_t pick = 0;
+
+	_Static_assert(sizeof at / sizeof at[0] == sizeof deadlines / sizeof deadlines[0],
+	               "one time per deadline");
+	for (size_t i = 1; i < sizeof at / sizeof at[0]; i++) {
+		if (at[i] <= now && at[i] < first) {
+			first = at[i];
+			pick = i;
+		}
+	}
+	return &deadlines[pick];
+}
+
+void session_timed_out(struct session *s, int answer)
+{
+	const struct deadline *d = expired(s);
+
+	if (answer)
+		reply(s, 421, d->text);
+	log_event("timeout", "kind=%s", d->kind);
+	session_end(s, d->end);
+}
+
 void session_read_failed(struct session *s, long rc, int err)
 {
-	if (rc == 0) {
+	if (rc == 0)
 		session_end(s, END_EOF);
-	} else if (err == ETIMEDOUT && clock_ms() >= s->session_deadline) {
-		reply(s, 421, "4.4.2 Session time limit exceeded, closing connection");
-		session_end(s, END_SESSION_TIMEOUT);
-	} else if (err == ETIMEDOUT) {
-		reply(s, 421, "4.4.2 Idle timeout, closing connection");
-		session_end(s, END_IDLE_TIMEOUT);
-	} else {
+	else if (err == ETIMEDOUT)
+		session_timed_out(s, 1);
+	else
 		session_end(s, END_READ_ERROR);
-	}
-	if (s->end == END_IDLE_TIMEOUT || s->end == END_SESSION_TIMEOUT)
-		log_event("timeout", "kind=%s", s->end == END_IDLE_TIMEOUT ? "idle" : "session");
 }
 
 void session_reset_txn(struct session *s)
@@ -134,6 +217,7 @@ long session_read_line(struct session *s, size_t max, char *line, size_t cap)
 	size_t linelen, used;
 
 	cmdline_init(&cl, max);
+	session_command_start(s);
 	for (;;) {
 		const unsigned char *p = bufin_data(&s->in);
 		enum cl_result r = cmdline_next(&cl, p, bufin_avail(&s->in), &linelen, &used);
@@ -145,10 +229,10 @@ long session_read_line(struct session *s, size_t max, char *line, size_t cap)
 			ret = (long)linelen;
 		}
 		bufin_consume_wipe(&s->in, used);
-		if (r == CL_BAD)
-			return -3;
-		if (r != CL_MORE)
-			return ret;
+		if (r != CL_MORE) {
+			session_command_done(s);
+			return r == CL_BAD ? -3 : ret;
+		}
 		if (read_more(s) < 0)
 			return -1;
 	}
@@ -214,7 +298,14 @@ static void step(struct session *s)
 		session_end(s, END_HTTP);
 		return;
 	}
-	switch (cmdline_next(&s->cl, p, n, &linelen, &used)) {
+	enum cl_result r = cmdline_next(&s->cl, p, n, &linelen, &used);
+
+	/* The command deadline runs from the first wait for this line. */
+	if (r != CL_MORE)
+		session_command_done(s);
+	else if (s->command_deadline == 0)
+		session_command_start(s);
+	switch (r) {
 	case CL_MORE:
 		bufin_consume_wipe(&s->in, used);
 		(void)read_more(s);
@@ -249,6 +340,8 @@ static const char *end_name(enum session_end e)
 	case END_QUIT: return "quit";
 	case END_EOF: return "eof";
 	case END_IDLE_TIMEOUT: return "idle-timeout";
+	case END_COMMAND_TIMEOUT: return "command-timeout";
+	case END_PREAUTH_TIMEOUT: return "preauth-timeout";
 	case END_SESSION_TIMEOUT: return "session-timeout";
 	case END_TOO_MANY_ERRORS: return "too-many-errors";
 	case END_HTTP: return "http-request";

@@ -57,6 +57,8 @@ enum session_end {
 	END_QUIT,
 	END_EOF,
 	END_IDLE_TIMEOUT,
+	END_COMMAND_TIMEOUT,
+	END_PREAUTH_TIMEOUT,
 	END_SESSION_TIMEOUT,
 	END_TOO_MANY_ERRORS,
 	END_HTTP,
@@ -74,7 +76,10 @@ struct session {
 	struct bufin in;
 	struct bufout out;
 	struct cmdline_reader cl;
-	int64_t session_deadline;	/* clock_ms() value */
+	/* Deadlines, clock_ms() values (session.c "Deadlines"). */
+	int64_t session_deadline;	/* the whole session */
+	int64_t preauth_deadline;	/* a successful AUTH, while !authenticated */
+	int64_t command_deadline;	/* the line being read; 0 = none */
 
 	int tls_active;			/* the client's bytes reach us over TLS */
 	int esmtp;			/* EHLO (not HELO) was used */
@@ -107,9 +112,16 @@ void session_run(struct session *s);
 void session_enter_state(struct session *s, enum smtp_state next);
 /* End the session with reason (the main loop stops after this command). */
 void session_end(struct session *s, enum session_end why);
-/* Deadline for the next client read or write: idle timeout, capped by
- * the session deadline. */
+/* Deadline for the next client read or write: the idle timeout, capped
+ * by every deadline that applies now (session, pre-AUTH, command). */
 int64_t session_io_deadline(const struct session *s);
+/* Start the command deadline: a whole line must arrive by it. */
+void session_command_start(struct session *s);
+/* The line arrived (or the wait is over): no command deadline. */
+void session_command_done(struct session *s);
+/* A client wait timed out: end the session with the deadline that
+ * expired, after its 421 4.4.2 if answer is set. */
+void session_timed_out(struct session *s, int answer);
 /* Deadline for one request to authd or queued. */
 int64_t session_peer_deadline(const struct session *s);
 /* After a read returned -1/0: end the session with the right reason and

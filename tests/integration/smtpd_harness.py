@@ -2,8 +2,8 @@
 
 The test is the client (fd 0 is one end of a socketpair) and plays
 postern-authd (fd 4) and postern-queued (fd 5) with scripted peers that
-speak the channel grammar of notes/protocol.md (netstring frames, one per
-SOCK_SEQPACKET packet).  fd 1 and 3 are /dev/null, fd 2 a pipe whose lines
+speak the channels' grammar (smtpd/auth_client.h, smtpd/queue_client.h:
+netstring frames, one per SOCK_SEQPACKET packet).  fd 1 and 3 are /dev/null, fd 2 a pipe whose lines
 the harness collects.  As root smtpd is sandboxed as uid/gid 65534 in an
 empty root-owned directory; otherwise under the caller's ids.
 
@@ -170,7 +170,8 @@ def default_args():
     return {
         "-s": "test-session", "-m": "plain", "-h": "mx.example.org",
         "-a": "127.0.0.1", "-p": "40000", "-z": "10000", "-n": "100",
-        "-t": "10", "-T": "60", "-u": uid, "-g": gid, "-r": empty_root(),
+        "-t": "10", "-T": "60", "-c": "10", "-P": "60",
+        "-u": uid, "-g": gid, "-r": empty_root(),
     }
 
 

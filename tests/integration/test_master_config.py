@@ -68,6 +68,26 @@ def test_bad_duration(tmp_path, setup_dir):
     assert_error_at(rc, err, line_of(tmp_path, "idle_timeout"), r"duration")
 
 
+@pytest.mark.parametrize("line,reason", [
+    ("smtpd_command_timeout = 0", r"out of range"),
+    ("smtpd_command_timeout = 2d", r"out of range"),
+    ("smtpd_command_timeout = soon", r"duration"),
+    ("smtpd_command_timeout = -5", r"."),
+    ("smtpd_preauth_timeout = 0", r"out of range"),
+    ("smtpd_preauth_timeout = 25h", r"out of range"),
+    ("smtpd_preauth_timeout = 1 minute", r"duration"),
+])
+def test_bad_smtpd_timeouts(tmp_path, setup_dir, line, reason):
+    rc, err = conf_error(tmp_path, setup_dir, [line])
+    assert_error_at(rc, err, line_of(tmp_path, line.split()[0]), reason)
+
+
+def test_smtpd_timeouts_accepted(tmp_path, setup_dir):
+    rc, err = conf_error(tmp_path, setup_dir, ["smtpd_command_timeout = 1d",
+                                               "smtpd_preauth_timeout = 1s"])
+    assert rc == 0, err
+
+
 def test_duplicate_key(tmp_path, setup_dir):
     rc, err = conf_error(tmp_path, setup_dir, ["recipients_max = 5", "recipients_max = 6"])
     assert_error_at(rc, err, line_of(tmp_path, "recipients_max = 6"), r"duplicate key")

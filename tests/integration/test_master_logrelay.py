@@ -142,5 +142,5 @@ def test_exec_contract(tmp_path, setup_dir, is_root):
     argv = facts["argv"]
     args = dict(zip(argv[1::2], argv[2::2]))
     assert args["-s"] == sid and args["-h"] == HOSTNAME and args["-m"] == "plain"
-    assert set(args) == {"-s", "-m", "-h", "-a", "-p", "-z", "-n", "-t", "-T",
+    assert set(args) == {"-s", "-m", "-h", "-a", "-p", "-z", "-n", "-t", "-T", "-c", "-P",
                          "-u", "-g", "-r"}

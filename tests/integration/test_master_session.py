@@ -107,6 +107,8 @@ def test_child_command_line(master, setup_dir, is_root):
         assert args[b"-n"] == b"100"
         assert args[b"-t"] == b"300"
         assert args[b"-T"] == b"3600"
+        assert args[b"-c"] == b"300"
+        assert args[b"-P"] == b"60"
         assert args[b"-r"] == os.path.join(str(setup_dir), "empty").encode()
         if is_root:
             pw = pwd.getpwnam("postern-smtpd")

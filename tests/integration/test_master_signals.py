@@ -137,6 +137,22 @@ def test_sighup_reloads_recipients_max(tmp_path, setup_dir):
         assert child_args(m, port)[b"-n"] == b"7"
 
 
+def test_sighup_reloads_smtpd_timeouts(tmp_path, setup_dir):
+    port = free_port()
+    write_conf(tmp_path, setup_dir, port)
+    with Master(tmp_path) as m:
+        args = child_args(m, port)
+        assert (args[b"-c"], args[b"-P"]) == (b"300", b"60")
+        with open(os.path.join(str(tmp_path), "postern.conf"), "a") as f:
+            f.write("smtpd_command_timeout = 2m\nsmtpd_preauth_timeout = 30s\n")
+        mark = m.mark()
+        m.signal(signal.SIGHUP)
+        m.wait_for(r"event=reload .*changed=smtpd_command_timeout,smtpd_preauth_timeout "
+                   r"restart-required=none", start=mark)
+        args = child_args(m, port)
+        assert (args[b"-c"], args[b"-P"]) == (b"120", b"30")
+
+
 def test_sighup_names_restart_required_keys(tmp_path, setup_dir):
     port = free_port()
     write_conf(tmp_path, setup_dir, port)

@@ -47,7 +47,7 @@ class Smtpd:
                pairs[1][1].fileno(), pairs[2][1].fileno()]
         args = [path, "-s", "T1", "-m", "plain", "-h", "mx.test",
                 "-a", "127.0.0.1", "-p", "4321", "-z", "1000000",
-                "-n", "10", "-t", "10", "-T", "20",
+                "-n", "10", "-t", "10", "-T", "20", "-c", "10", "-P", "20",
                 "-u", str(uid), "-g", str(gid), "-r", str(root)]
         # close_fds=False: CPython would close after preexec_fn, which
         # itself closes everything but 0..5.

@@ -10,6 +10,9 @@ Script lines (blank lines and lines starting with '#' are skipped):
   C: text                  client sends text + CRLF
   C+: escaped              client sends raw bytes (\\r \\n \\x00 \\\\ escapes)
   C*: N escaped            client sends the escaped bytes N times
+  TRICKLE: SEC N escaped   client sends the escaped bytes N times, one
+                           byte every SEC seconds, and stops early once
+                           the server has sent something or closed
   S: line                  the next reply line is exactly this
   S~ regex                 the next reply line matches (re.match)
   CLOSED                   the server closes the connection next
@@ -67,6 +70,23 @@ def eventually(fn, timeout=3.0):
     return fn()
 
 
+def trickle(s, interval, data):
+    """Send data one byte at a time, interval seconds apart.  The wait
+    between bytes is a select on the client socket, so the trickle ends
+    as soon as the server answers or closes (what it sent stays unread
+    for the next S: or CLOSED line)."""
+    import select
+    for i in range(len(data)):
+        if s.buf:
+            return
+        if select.select([s.client], [], [], interval)[0]:
+            return
+        try:
+            s.client.sendall(data[i:i + 1])
+        except OSError:             # the server closed meanwhile
+            return
+
+
 def parse(path):
     steps, opts = [], {"args": {}, "auth_dead": False, "queue_dead": False}
     with open(path, encoding="utf-8") as f:
@@ -102,6 +122,9 @@ def run_step(s, line):
     elif line.startswith("C*: "):
         count, _, data = line[4:].partition(" ")
         s.send(unescape(data) * int(count))
+    elif line.startswith("TRICKLE: "):
+        interval, count, data = line[9:].split(" ", 2)
+        trickle(s, float(interval), unescape(data) * int(count))
     elif line.startswith("S: "):
         got = s.read_line()
         assert got == line[3:], "expected %r, got %r" % (line[3:], got)

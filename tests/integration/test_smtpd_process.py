@@ -90,7 +90,7 @@ def test_good_arguments_greet():
                         s.read_line())
 
 
-@pytest.mark.parametrize("opt", list("smhapznTturg"))
+@pytest.mark.parametrize("opt", list("smhapznTtcPurg"))
 def test_missing_option_exits_111(opt):
     rc, log = run_with_argv(argv_of(**{opt: None}))
     assert rc == 111
@@ -101,6 +101,7 @@ def test_missing_option_exits_111(opt):
     ("m", "smtps"), ("h", "bad host"), ("h", "a..b"), ("h", "x\r\n250 ok"),
     ("a", "256.1.1.1"), ("a", "localhost"), ("p", "70000"), ("p", "-1"),
     ("z", "0"), ("z", "12abc"), ("n", "0"), ("t", "0"), ("T", "007"),
+    ("c", "0"), ("c", "86401"), ("P", "0"), ("P", "1m"),
     ("u", "x"), ("g", ""), ("r", "relative/dir"), ("s", "has space"),
 ])
 def test_invalid_option_exits_111(opt, value):

@@ -13,7 +13,7 @@
 
 #include "../../smtpd/args.h"
 
-#define NARGS 25
+#define NARGS 29
 
 /* A full, valid argv; slot i+1 holds the value of the option in slot i. */
 static void good_argv(char *argv[NARGS])
@@ -21,7 +21,8 @@ static void good_argv(char *argv[NARGS])
 	static char *const good[NARGS] = {
 		"postern-smtpd", "-s", "abc123", "-m", "plain", "-h", "mx.example.org",
 		"-a", "2001:db8::1", "-p", "40000", "-z", "26214400", "-n", "100",
-		"-t", "300", "-T", "3600", "-u", "65534", "-g", "65534", "-r", "/var/empty",
+		"-t", "300", "-T", "3600", "-c", "120", "-P", "60", "-u", "65534",
+		"-g", "65534", "-r", "/var/empty",
 	};
 	memcpy(argv, good, sizeof good);
 }
@@ -58,6 +59,8 @@ static void test_good(void **state)
 	assert_int_equal(a.rcpt_max, 100);
 	assert_int_equal(a.idle_s, 300);
 	assert_int_equal(a.session_s, 3600);
+	assert_int_equal(a.command_s, 120);
+	assert_int_equal(a.preauth_s, 60);
 	assert_int_equal(a.uid, 65534);
 	assert_int_equal(a.gid, 65534);
 	assert_string_equal(a.root, "/var/empty");
@@ -92,7 +95,8 @@ static void test_bad_values(void **state)
 		{ "-a", "::g" }, { "-p", "65536" }, { "-p", "01" }, { "-z", "0" },
 		{ "-z", "18446744073709551616" }, { "-n", "-1" }, { "-t", "0" },
 		{ "-T", "1s" }, { "-u", "4294967295" }, { "-u", "0" }, { "-g", "0" },
-		{ "-g", "" },
+		{ "-g", "" }, { "-c", "0" }, { "-c", "86401" }, { "-c", "5m" },
+		{ "-P", "0" }, { "-P", "604801" }, { "-P", "" },
 		{ "-r", "var/empty" }, { "-s", "" }, { "-s", "a\tb" },
 	};
 	struct smtpd_args a;
