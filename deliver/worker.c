@@ -3,8 +3,9 @@
  * Failure policy: a malformed job frame or a dead channel is fatal to the
  * worker (queued then retries every recipient); nothing in a job's
  * content is: an address, parameter or domain outside the envelope
- * grammar, an unusable route, and everything that goes wrong with a
- * remote server become per-recipient results.  Relay
+ * grammar, an unusable route, a message that must not be sent (bare CR
+ * or LF, NUL: body.h), and everything that goes wrong with a remote
+ * server become per-recipient results.  Relay
  * credentials are copied out of relay-secrets.cdb only for the attempt
  * and wiped afterwards; they never appear in a log line or a frame.
  */
@@ -170,8 +171,14 @@ static void deliver(struct worker *w, int msgfd)
 		return;
 	if (!w->route.relay && (!j->domain_valid || j->domain[0] == '\0'))
 		return settle_all(w, 550, "5.1.2", "destination domain cannot be used");
-	if (body_scan(msgfd, &j->header, &a.msgsize, &a.eightbit) != 0)
+	switch (body_scan(msgfd, &j->header, &a.msgsize, &a.eightbit)) {
+	case 0:
+		break;
+	case BODY_BAD_LINE_ENDS:	/* RFC 3463 X.6.0: the content itself */
+		return settle_all(w, 554, "5.6.0", "message has bare CR or LF, or NUL");
+	default:
 		return settle_all(w, 451, "4.3.0", "message file unreadable");
+	}
 	if (w->route.auth[0] != '\0') {
 		if (lookup_creds(w, w->route.auth, &cr) != 0)
 			return settle_all(w, 451, "4.7.0", "no relay credentials for this route");

@@ -9,8 +9,11 @@
  * ticket field that starts with '+' is replaced by the harness with a
  * valid ticket for the login after the '+'; any other ticket goes through
  * as sent.  Promises checked: a reply code is 2xx..5xx with printable text
- * of at most 400 bytes; 354 only after `data`; after QR_CLOSE or at the end
- * the session is reset and tmp/ is empty again (nothing partial stays).
+ * of at most 400 bytes; 354 only after `data`; a 250 to `end` only for a
+ * message whose chunks, joined, have no bare CR, bare LF or NUL and are
+ * empty or end in CRLF (checked here byte by byte, across chunks, not with
+ * queued's own lib/crlfcheck); after QR_CLOSE or at the end the session is
+ * reset and tmp/ is empty again (nothing partial stays).
  * The queue directory (/tmp/fuzz-queue.XXXXXX) is removed at exit; a
  * crash (abort) leaves it, next to the crash input.
  */
@@ -134,12 +137,43 @@ static const unsigned char *fix_mail(const unsigned char *p, size_t n, size_t *o
 	return payload;
 }
 
+/* The line ends of the message being sent, as the harness sees them. */
+struct lines_seen {
+	int prev;	/* the last byte, or -1 before the first */
+	int bad;	/* a bare CR, a bare LF or a NUL */
+};
+
+/* Follow the bytes of a `chunk` payload (anything else is left alone). */
+static void follow_chunk(struct lines_seen *l, const unsigned char *p, size_t n)
+{
+	struct frame_reader fr;
+	const unsigned char *b;
+	size_t bn;
+
+	fr_init(&fr, p, n);
+	if (fr_is(&fr, "chunk") != 1 || fr_bytes(&fr, &b, &bn, QS_CHUNK_MAX) < 0 ||
+	    fr_end(&fr) < 0)
+		return;
+	for (size_t i = 0; i < bn; i++) {
+		if (b[i] == '\0' || (b[i] == '\n') != (l->prev == '\r'))
+			l->bad = 1;
+		l->prev = b[i];
+	}
+}
+
+/* 1 if the message followed so far may be queued. */
+static int clean_message(const struct lines_seen *l)
+{
+	return !l->bad && (l->prev == -1 || l->prev == '\n');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct qsession s;
 	static const char sid[RANDID_LEN + 1] = "fuzzfuzzfuzzfuzzfuzz";
 	size_t off = 0;
-	int after_data = 0;
+	int after_data = 0, is_end;
+	struct lines_seen lines = { -1, 0 };
 
 	if (qpath[0] == '\0') {
 		setup();
@@ -164,6 +198,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			qn = n;
 		}
 		after_data = qn >= 7 && memcmp(q, "4:data,", 7) == 0;
+		is_end = qn == 6 && memcmp(q, "3:end,", 6) == 0;
+		if (after_data)
+			lines = (struct lines_seen){ -1, 0 };
+		else
+			follow_chunk(&lines, q, qn);
 		res = qsession_frame(&d, &s, q, qn, &r);
 		if (res == QR_COMMIT) {
 			struct commit *c = &s.c;
@@ -180,6 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < tl; i++)
 				check(r.text[i] >= 0x20 && r.text[i] < 0x7f);
 			check(r.code != 354 || after_data);
+			check(r.code != 250 || !is_end || clean_message(&lines));
 		}
 	}
 	qsession_reset(&d, &s);

@@ -1,9 +1,8 @@
 /*
  * hdrscan.c — collecting and walking the header section (hdrscan.h).
  * postern-queued, in the sandbox; input is the message as smtpd streamed
- * it (untrusted).  Lines end in CRLF: smtpd refuses bare CR/LF, but a
- * compromised smtpd may not, so hdrscan_clean checks it again over the
- * whole collected section and the caller refuses what fails; a field
+ * it (untrusted).  Lines end in CRLF: smtpd refuses bare CR/LF, and so
+ * does queued over the whole message (qdata.c, lib/crlfcheck.h); a field
  * is "name:" followed by continuation lines that start with SP or HT
  * (RFC 5322 §2.2.3).  A line without a colon ends nothing and is skipped:
  * we only look for the fields we need.
@@ -27,23 +26,6 @@ void hdrscan_end(struct hdrscan *h)
 {
 	free(h->buf);
 	memset(h, 0, sizeof *h);
-}
-
-/* See hdrscan.h: CR only as CRLF, LF only after CR, no NUL (RFC 5322
- * §2.1, §2.3: CR and LF occur only together; NUL is not text). */
-int hdrscan_clean(const struct hdrscan *h)
-{
-	const unsigned char *b = h->buf;
-
-	for (size_t i = 0; b != NULL && i < h->len; i++) {
-		if (b[i] == '\0')
-			return 0;
-		if (b[i] == '\r' && (i + 1 >= h->len || b[i + 1] != '\n'))
-			return 0;
-		if (b[i] == '\n' && (i == 0 || b[i - 1] != '\r'))
-			return 0;
-	}
-	return 1;
 }
 
 /* Offset just after the first "\r\n\r\n" (or leading "\r\n") in buf, or 0. */

@@ -8,12 +8,13 @@
  *
  * Failure policy: a header section longer than HDRSCAN_MAX marks the scan
  * "overflow" and the caller refuses the message (552 5.3.4): a header the
- * check cannot see whole cannot be checked.  A header section with a bare
- * CR, a bare LF or a NUL is refused too (hdrscan_clean; 550 5.6.0): queued
- * does not trust smtpd's DATA checks, and readers split such lines
- * differently (`Subject: x<LF>From: victim` is one field here, two to a
- * reader that ends lines at LF), so the sender check would see another
- * header than the recipient.
+ * check cannot see whole cannot be checked.  A message with a bare CR, a
+ * bare LF or a NUL anywhere, the header section included, is refused by
+ * the caller (qdata.c, lib/crlfcheck.h; 550 5.6.0), so the walk below
+ * only ever sees CRLF lines: queued does not trust smtpd's DATA checks,
+ * and readers split such lines differently (`Subject: x<LF>From: victim`
+ * is one field here, two to a reader that ends lines at LF), so the
+ * sender check would otherwise see another header than the recipient.
  */
 #ifndef POSTERN_QUEUE_HDRSCAN_H
 #define POSTERN_QUEUE_HDRSCAN_H
@@ -35,9 +36,6 @@ int hdrscan_begin(struct hdrscan *h);
 void hdrscan_feed(struct hdrscan *h, const unsigned char *p, size_t n);
 /* Release the buffer. */
 void hdrscan_end(struct hdrscan *h);
-/* After the last feed: 1 if every CR of the collected header section is
- * followed by LF, every LF follows a CR, and no byte is NUL; else 0. */
-int hdrscan_clean(const struct hdrscan *h);
 
 /* Called per header field whose name matches (case-insensitively);
  * value is the unfolded field body (CRLF removed). */

@@ -1,8 +1,9 @@
 /*
  * qdata.c — the message of one queued session: `data` creates tmp/<id>,
  * each `chunk` is written to it at once (never the whole message in
- * memory) while hdrscan keeps a bounded copy of the header section, and
- * `end` checks the header senders, builds the trusted header block and
+ * memory) while hdrscan keeps a bounded copy of the header section and
+ * crlfcheck follows the whole message's line ends, and `end` checks the
+ * line ends and the header senders, builds the trusted header block and
  * the envelope, and runs commit_prepare (commit.c).  The group's
  * fdatasyncs, renames and directory fsync (commit_group) and the 250
  * follow in server.c through qsession_commit_done.  postern-queued, in the sandbox.
@@ -10,11 +11,21 @@
  * Byte cap: a message over message_size_max is dropped at once (its file
  * removed) and answered 552 5.3.4 at `end`; smtpd enforces the same limit,
  * but queued does not trust it.
+ *
+ * Line ends: a message with a bare CR, a bare LF or a NUL anywhere (header
+ * or body), or whose last line has no CRLF, is refused 550 5.6.0 at `end`
+ * and nothing of it stays.  smtpd refuses the first three in DATA and can
+ * produce none of them (its messages are empty or end in CRLF: the CRLF
+ * before the final dot belongs to the message), but a compromised smtpd
+ * could store `<CR>.<CR><LF>` and have it sent on to a reader that takes
+ * it for the end of data (invariant 2).  The texts are smtpd's own, so a
+ * client sees the same reply whichever process caught the message.
  */
 #include <string.h>
 #include <time.h>
 
 #include "addrlist.h"
+#include "crlfcheck.h"
 #include "log.h"
 #include "qdata.h"
 #include "sched.h"
@@ -48,12 +59,13 @@ enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct frame_re
 		return QR_REPLY;
 	}
 	s->too_big = 0;
+	crlf_init(&s->crlf);
 	s->state = QS_DATA;
 	qreply_set(r, 354, "End data with <CR><LF>.<CR><LF>");
 	return QR_REPLY;
 }
 
-/* `chunk`: write through, scan the header. */
+/* `chunk`: write through, scan the header and the line ends. */
 enum qs_result qdata_chunk(struct queued *d, struct qsession *s, struct frame_reader *fr)
 {
 	const unsigned char *p;
@@ -69,6 +81,7 @@ enum qs_result qdata_chunk(struct queued *d, struct qsession *s, struct frame_re
 		return QR_NONE;
 	}
 	hdrscan_feed(&s->h, p, n);
+	crlf_feed(&s->crlf, p, n);
 	(void)commit_write(&s->c, &d->q, p, n);
 	return QR_NONE;
 }
@@ -206,6 +219,33 @@ static enum qs_result place(struct queued *d, struct qsession *s, struct qreply 
 	return QR_COMMIT;
 }
 
+/* Why a message's line ends refuse it, first match wins (as smtpd's
+ * refusals: the smuggling signal first). */
+static const struct crlf_refusal {
+	unsigned flag;		/* enum crlf_flags */
+	const char *why;	/* log reason */
+	const char *text;
+} crlf_refusals[] = {
+	{ CRLF_BARE, "bare-cr-lf", "5.6.0 Bare CR or LF in message (RFC 5321 2.3.8)" },
+	{ CRLF_NUL, "nul", "5.6.0 NUL byte in message (RFC 2045 2.8)" },
+	{ CRLF_UNENDED, "no-final-crlf", "5.6.0 Message does not end with CRLF" },
+};
+
+/* 1 and r set if the whole message's line ends refuse it, else 0. */
+static int line_ends_refused(const struct qsession *s, struct qreply *r)
+{
+	unsigned flags = crlf_finish(&s->crlf);
+
+	for (size_t i = 0; i < sizeof crlf_refusals / sizeof crlf_refusals[0]; i++) {
+		if (flags & crlf_refusals[i].flag) {
+			qs_log_refused(s, "end", 550, crlf_refusals[i].why);
+			qreply_set(r, 550, crlf_refusals[i].text);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* `end`: decide, then place. */
 enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_reader *fr,
                          struct qreply *r)
@@ -222,19 +262,17 @@ enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_read
 		                              : "5.3.4 Message header section too large");
 		return QR_REPLY;
 	}
-	if (!hdrscan_clean(&s->h)) {
-		/* Not left to smtpd's DATA checks (hdrscan.h): a header that
-		 * readers split differently defeats the sender check. */
-		qs_log_refused(s, "end", 550, "header-bare-cr-lf-nul");
-		qsession_reset(d, s);
-		qreply_set(r, 550, "5.6.0 Bare CR, bare LF or NUL in the header section");
-		return QR_REPLY;
-	}
 	if (s->c.err) {
 		code = commit_reply_code(s->c.err, &text);
 		qs_log_refused(s, "end", code, "write");
 		qsession_reset(d, s);
 		qreply_set(r, code, text);
+		return QR_REPLY;
+	}
+	/* After the size and write checks: the chunks after either were
+	 * not fed to crlf, so its verdict would be about a cut message. */
+	if (line_ends_refused(s, r)) {
+		qsession_reset(d, s);
 		return QR_REPLY;
 	}
 	if (header_senders(d, s, r) < 0) {

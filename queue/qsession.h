@@ -1,8 +1,8 @@
 /*
  * qsession.h — one smtpd session as postern-queued sees it, and the
  * grammar it speaks on that session's SOCK_SEQPACKET socket (one
- * netstring frame per packet, lib/netstring.h; contract in
- * /work/notes/protocol.md and smtpd/queue_client.h):
+ * netstring frame per packet, lib/netstring.h; smtpd's side is
+ * smtpd/queue_client.h):
  *
  *   smtpd -> queued
  *     `mail` ticket reverse_path size body smtputf8 ret envid   IDLE -> MAIL
@@ -30,7 +30,8 @@
  *   451 4.3.0   write error, table error, no key yet
  *   554 5.5.1   data without a recipient
  *   550 5.6.0   message without a From: field (header check on); a bare
- *               CR, bare LF or NUL in the header section (always)
+ *               CR, bare LF or NUL anywhere in the message, or a last
+ *               line without CRLF (always)
  * Failure policy: a malformed frame, an unknown verb or a verb out of
  * sequence closes this session only (QR_CLOSE); its open message is
  * removed.
@@ -42,6 +43,7 @@
 #include <stdint.h>
 
 #include "commit.h"
+#include "crlfcheck.h"
 #include "envelope.h"
 #include "hdrscan.h"
 #include "queued.h"
@@ -80,6 +82,7 @@ struct qsession {
 	uint64_t nrcpt;
 	struct commit c;
 	struct hdrscan h;
+	struct crlfcheck crlf;		/* line ends of the whole message */
 	int too_big;
 
 	/* A reply the socket could not take at once (server.c): while

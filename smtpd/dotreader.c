@@ -18,7 +18,11 @@
  * lines and an over-size body are flags, never an early stop: reading always goes on to
  * the real CRLF.CRLF so the rest of the message is never read as
  * commands.  Once DOT_TOO_BIG is set no more output is written.  A line's
- * length counts the octets as sent (a stuffing dot included) with CRLF.
+ * length counts its octets with CRLF but without a dot at its start: that
+ * dot is either the transparency dot (§4.5.3.1.6: the limit is "without
+ * counting the leading dot duplicated for transparency") or the end of
+ * data, never text, so a 998-octet line starting with '.' is accepted
+ * though it is 1001 octets on the wire.
  */
 #include "dotreader.h"
 
@@ -41,6 +45,7 @@ struct step {
 	int consume;	/* 1: the input byte is used; 0: look at it again */
 	int line_end;	/* a CRLF just ended a line */
 	unsigned flags;	/* enum dot_flags to add */
+	int not_text;	/* the dot at a line's start: not counted in its length */
 };
 
 /* Start reading one message body. */
@@ -55,7 +60,7 @@ void dotreader_init(struct dotreader *d, size_t line_max, uint64_t size_max)
 /* A byte inside a line (also the start of a line that is not a dot). */
 static struct step step_in(unsigned char c)
 {
-	struct step s = { ST_IN, c, 1, 0, 0 };
+	struct step s = { ST_IN, c, 1, 0, 0, 0 };
 	if (c == '\r')
 		s.next = ST_CR;
 	else if (c == '\n')
@@ -66,12 +71,13 @@ static struct step step_in(unsigned char c)
 /* Decide what byte c does in state st, without doing it. */
 static struct step decide(int st, unsigned char c)
 {
-	struct step s = { st, -1, 1, 0, 0 };
+	struct step s = { st, -1, 1, 0, 0, 0 };
 
 	switch (st) {
 	case ST_BOL:
 		if (c == '.') {
 			s.next = ST_DOT;
+			s.not_text = 1;
 			return s;
 		}
 		return step_in(c);
@@ -112,10 +118,11 @@ static struct step decide(int st, unsigned char c)
 	}
 }
 
-/* Account one consumed input byte against the line limit; note a NUL. */
-static void count_line(struct dotreader *d, unsigned char c)
+/* Account one consumed input byte against the line limit (unless it is
+ * not text); note a NUL. */
+static void count_line(struct dotreader *d, unsigned char c, int not_text)
 {
-	if (d->line_len <= d->line_max)
+	if (!not_text && d->line_len <= d->line_max)
 		d->line_len++;	/* saturates just over the limit */
 	if (d->line_len > d->line_max)
 		d->flags |= DOT_LINE_TOO_LONG;
@@ -138,7 +145,7 @@ size_t dotreader_feed(struct dotreader *d, const unsigned char *in, size_t inlen
 			break;	/* no room: stop before changing anything */
 		d->flags |= s.flags;
 		if (s.consume) {
-			count_line(d, c);
+			count_line(d, c, s.not_text);
 			i++;
 		}
 		if (s.emit >= 0) {

@@ -16,15 +16,15 @@
 
 enum dot_flags {
 	DOT_BARE_LF = 1,	/* bare LF or bare CR seen */
-	DOT_LINE_TOO_LONG = 2,	/* a line over line_max (CRLF included) */
+	DOT_LINE_TOO_LONG = 2,	/* a line over line_max (CRLF included, stuffing dot not) */
 	DOT_TOO_BIG = 4,	/* unstuffed size over size_max */
 	DOT_NUL = 8,		/* a NUL byte: no body type offered allows it */
 };
 
 struct dotreader {
 	int state;		/* internal */
-	size_t line_len;	/* octets of the current line so far */
-	size_t line_max;	/* 1000 by default, CRLF included */
+	size_t line_len;	/* octets of the current line so far, unstuffed */
+	size_t line_max;	/* 1000 by default, CRLF included, leading dot not */
 	uint64_t size;		/* unstuffed octets so far */
 	uint64_t size_max;
 	unsigned flags;		/* enum dot_flags */

@@ -8,7 +8,10 @@
  *            envid(raw or "")
  *     `rcpt` forward_path notify(raw or "") orcpt(raw or "")
  *     `data`
- *     `chunk` bytes          (dot-unstuffed, at most QUEUE_CHUNK_MAX)
+ *     `chunk` bytes          (dot-unstuffed, at most QUEUE_CHUNK_MAX; all
+ *                             of them joined are CRLF lines without NUL, or
+ *                             nothing: queued answers `end` 550 5.6.0
+ *                             otherwise; a CRLF may be split between two)
  *     `end`                  (clean end of data)
  *     `abort` reason         (`bare-lf` `nul` `too-big` `line-too-long`
  *                             `timeout` `eof`; no reply)

@@ -136,6 +136,42 @@ def test_unsafe_recipient_never_reaches_the_wire():
         assert not any(b"RSET" in l for l in srv.lines)
 
 
+@pytest.mark.parametrize("body", [
+    b"Hello\r\n\r.\r\nMAIL FROM:<x@evil.test>\r\n",    # <CR>.<CR><LF>
+    b"Hello\n.\nmore\r\n",                                 # bare LF
+    b"Hello\0\r\n",                                       # NUL
+    b"Hello\r\nlast\r",                                    # a CR at the very end
+])
+def test_bare_cr_lf_or_nul_is_never_sent(body):
+    # Before, a queue file holding <CR>.<CR><LF> went out unchanged (only
+    # a '.' after LF was doubled): a lenient server would have ended the
+    # data there.  Now it is a permanent result for every recipient, no
+    # transaction is opened, and the worker goes on with the next job.
+    msg = b"From: alice@src.test\r\nSubject: x\r\n\r\n" + body
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(40, [b"a@dest.test", b"b@dest.test"], msg, route=relay(srv))
+        res = d.results(40, 2)
+        assert all((r["class"], r["code"], r["status"]) == ("perm", 554, "5.6.0")
+                   for r in res.values()), (res, d.log())
+        assert res[0]["text"] == b"message has bare CR or LF, or NUL"
+        assert not any(l.startswith(b"MAIL") for l in srv.lines)
+        d.send_job(41, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(41, 1)[0]["class"] == "ok", d.log()
+        assert d.proc.poll() is None
+
+
+def test_stuffed_998_octet_line_goes_out_as_1001():
+    # RFC 5321 4.5.3.1.6 does not count the transparency dot: a text line
+    # of 998 octets starting with '.' is 1001 octets on the wire with CRLF.
+    line = b"." + b"x" * 997 + b"\r\n"
+    msg = b"Subject: x\r\n\r\n" + line
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(42, [b"a@dest.test"], msg, route=relay(srv), header=b"")
+        assert d.results(42, 1)[0]["class"] == "ok", d.log()
+        assert srv.transactions[0]["raw"] == b"Subject: x\r\n\r\n." + line
+        assert srv.transactions[0]["data"] == msg
+
+
 def test_starttls_opportunistic_with_self_signed_cert(tmp_path):
     ca, cert, key = h.make_ca(tmp_path)
     with h.SmtpServer(tls=h.server_tls(cert, key)) as srv, h.Deliver() as d:

@@ -62,6 +62,22 @@ def test_smtplib_message_lands_byte_exact(inst):
     assert "Received: by " in out and "id %s;" % qid in out and "user: demo@localhost" in out
 
 
+def test_megabyte_of_998_octet_lines_some_starting_with_a_dot(inst):
+    # RFC 5321 4.5.3.1.6 does not count the transparency dot: smtplib
+    # stuffs the '.' lines to 1001 octets on the wire, and smtpd and queued
+    # take the whole message (before: 550 5.6.0 Line too long).  The
+    # message crosses many 32 KiB chunk frames, CRLFs split between them.
+    lines = [(b"." if i % 3 == 0 else b"x") + b"%06d" % i + b"y" * 991 + b"\r\n"
+             for i in range(1050)]
+    body = b"From: demo@localhost\r\nSubject: long lines\r\n\r\n" + b"".join(lines)
+    assert len(body) > 1 << 20 and all(len(l) == 1000 for l in lines)
+    code, text = send(port=inst[2], sender=LOGIN, body=body)
+    assert code == 250 and "queued as " in text, text
+    qid = text.rsplit(" ", 1)[1]
+    with open(os.path.join(str(inst[1]), "queue", "new", qid), "rb") as f:
+        assert f.read() == body
+
+
 def test_swaks_message_and_queue_list(inst):
     m, d, port = inst
     p = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--auth", "PLAIN",

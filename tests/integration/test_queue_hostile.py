@@ -1,8 +1,10 @@
 """postern-queued against a hostile (compromised) postern-smtpd, with this
 test as its master (queue_harness): a session that floods requests and
 never reads its replies must not stall the others (invariant 6), and
-queued refuses a header section that smtpd should have refused (bare CR,
-bare LF, NUL) instead of trusting smtpd's DATA checks.  Root only."""
+queued refuses a message that smtpd should have refused (bare CR, bare
+LF, NUL, in the header section or the body, however the `chunk` frames
+cut it; a last line without CRLF) instead of trusting smtpd's DATA
+checks.  Root only."""
 import os
 import socket
 import threading
@@ -90,11 +92,10 @@ def test_bare_cr_lf_or_nul_in_header_refused_at_end(qdir, header):
         s = qd.session()
         r = s.submit(LOGIN, LOGIN, ["x@example.net"], header + b"\r\nbody\r\n")
         assert r[-1][0] == 550 and r[-1][1].startswith("5.6.0"), r
-        qd.wait_log(r"event=refused .*reason=header-bare-cr-lf-nul")
+        qd.wait_log(r"event=refused .*reason=(bare-cr-lf|nul)")
         assert files(qdir, "new") == [] and files(qdir, "env") == []
         assert files(qdir, "tmp") == []
-        # the session goes on; a clean message (bare LF in the body is
-        # smtpd's business, not the header check's) is queued
+        # the session goes on; a clean message is queued
         ok = s.submit(LOGIN, LOGIN, ["x@example.net"], MSG)
         assert ok[-1][0] == 250, ok
         assert len(files(qdir, "new")) == 1
@@ -145,3 +146,65 @@ def test_envelope_field_outside_the_grammar_closes_the_session(qdir, verb, field
         # another session goes on
         ok = qd.session().submit(LOGIN, LOGIN, ["x@example.net"], MSG)
         assert ok[-1][0] == 250, ok
+
+
+HDR = b"From: alice@example.org\r\nSubject: x\r\n\r\n"
+
+
+def data_in_chunks(s, chunks, rcpt="x@example.net"):
+    """mail, rcpt, data, one `chunk` frame per item of chunks, end: the
+    reply to `end`."""
+    assert s.mail(LOGIN, LOGIN)[0] == 250
+    assert s.req("rcpt", rcpt, "", "")[0] == 250
+    assert s.req("data")[0] == 354
+    for c in chunks:
+        s.send("chunk", c)
+    return s.req("end")
+
+
+@pytest.mark.parametrize("chunks,reason,text", [
+    # <CR>.<CR><LF>: the lenient terminator, the CR ending one chunk
+    ([HDR + b"Hello.\r\n\r", b".\r\nMAIL FROM:<x@evil.example>\r\n"],
+     "bare-cr-lf", "5.6.0 Bare CR or LF in message"),
+    ([HDR + b"Hello.\r", b".\r", b"\nmore\r\n"], "bare-cr-lf", "5.6.0 Bare CR or LF in message"),
+    # a bare LF at the start of a chunk, after a line that is not ended
+    ([HDR + b"Hello.", b"\n.\r\n"], "bare-cr-lf", "5.6.0 Bare CR or LF in message"),
+    # an LF after the CRLF that ended the previous chunk
+    ([HDR + b"Hello.\r\n", b"\n"], "bare-cr-lf", "5.6.0 Bare CR or LF in message"),
+    ([HDR + b"Hello", b"\0", b"world\r\n"], "nul", "5.6.0 NUL byte in message"),
+    ([HDR + b"last line without CRLF"], "no-final-crlf", "5.6.0 Message does not end with CRLF"),
+    ([HDR + b"Hello.\r\n\r"], "bare-cr-lf", "5.6.0 Bare CR or LF in message"),
+])
+def test_bare_cr_lf_or_nul_in_body_refused_across_chunks(qdir, chunks, reason, text):
+    # Before, only the header section was checked: these were queued and
+    # postern-deliver would have sent the <CR>.<CR><LF> on unchanged.
+    with h.Queued(qdir) as qd:
+        s = qd.session()
+        r = data_in_chunks(s, chunks)
+        assert r[0] == 550 and r[1].startswith(text), r
+        qd.wait_log(r"event=refused .*reason=%s" % reason)
+        for sub in ("new", "env", "tmp"):
+            assert files(qdir, sub) == [], sub
+        # the session goes on
+        ok = data_in_chunks(s, [MSG])
+        assert ok[0] == 250, ok
+        assert len(files(qdir, "new")) == 1
+
+
+def test_crlf_split_across_chunks_is_clean(qdir):
+    # smtpd cuts its chunks at 32768 bytes wherever that falls, so a CRLF
+    # may be split; an empty message (no chunk at all) is only refused for
+    # its missing From: field, never for its line ends.
+    with h.Queued(qdir) as qd:
+        s = qd.session()
+        chunks = [HDR + b"line one\r", b"\n", b".\r", b"\nline three\r", b"\n"]
+        r = data_in_chunks(s, chunks)
+        assert r[0] == 250, (r, qd.log())
+        qid = r[1].rsplit(" ", 1)[1]
+        with open(os.path.join(str(qdir), "new", qid), "rb") as f:
+            assert f.read() == b"".join(chunks)
+        r = data_in_chunks(s, [])
+        assert r == (550, "5.6.0 Message has no From: header field"), r
+    with h.Queued(qdir, args=["-H", "0"]) as qd:
+        r = data_in_chunks(qd.session(), [])
+        assert r[0] == 250, (r, qd.log())

@@ -81,9 +81,12 @@ static void dot_reference(const unsigned char *raw, size_t n, size_t line_max,
 		if (raw[j] == '\0')
 			r->flags |= DOT_NUL;
 	}
+	/* RFC 5321 §4.5.3.1.6: the leading dot is not counted. */
 	size_t line = 0;
 	for (size_t j = 0; j < r->consumed; j++) {
-		if (++line > line_max)
+		if (!(raw[j] == '.' && dot_ref_bol(raw, j)))
+			line++;
+		if (line > line_max)
 			r->flags |= DOT_LINE_TOO_LONG;
 		if (raw[j] == '\n' && j > 0 && raw[j - 1] == '\r')
 			line = 0;

@@ -114,14 +114,77 @@ static void test_dot_stuffing(void **state)
 	const char *in = ".a\r\nb\r\n..c\r\n.";
 
 	dot_init(&d);
-	n = dot_stuff(&d, (const unsigned char *)in, strlen(in), out, sizeof(out));
+	assert_int_equal(dot_stuff(&d, (const unsigned char *)in, strlen(in), out, sizeof(out), &n), 0);
 	assert_int_equal(n, strlen(in) + 3);
 	assert_memory_equal(out, "..a\r\nb\r\n...c\r\n..", n);
 	assert_string_equal(dot_end(&d, &en), "\r\n.\r\n");
 	dot_init(&d);
 	assert_string_equal(dot_end(&d, &en), ".\r\n");
-	n = dot_stuff(&d, (const unsigned char *)"x\r\n", 3, out, sizeof(out));
+	assert_int_equal(dot_stuff(&d, (const unsigned char *)"x\r\n", 3, out, sizeof(out), &n), 0);
 	assert_string_equal(dot_end(&d, &en), ".\r\n");
+	(void)state;
+}
+
+/* Stuff the pieces in turn: their joined output, or -1 at the first
+ * refusal. */
+static int stuff_pieces(struct dotstuff *d, const char *const *pieces, size_t np,
+                        unsigned char *out, size_t cap, size_t *total)
+{
+	*total = 0;
+	for (size_t i = 0; i < np; i++) {
+		size_t n, len = strlen(pieces[i]);
+
+		if (dot_stuff(d, (const unsigned char *)pieces[i], len, out + *total,
+		              cap - *total, &n) != 0) {
+			assert_int_equal(n, 0);
+			return -1;
+		}
+		*total += n;
+	}
+	return 0;
+}
+
+/* A bare CR, a bare LF or a NUL is never written out: the stuffer
+ * refuses it, whole or split between pieces, and a refused stuffer
+ * gives no terminator.  A CRLF split between pieces is fine. */
+static void test_dot_stuffing_refuses_bare_cr_lf(void **state)
+{
+	static const char *const cr_dot_cr[] = { "a\r\n\r.\r\nMAIL FROM:<x@y>\r\n" };
+	static const char *const split_cr[] = { "a\r", ".\r\nb\r\n" };
+	static const char *const split_lf[] = { "a", "\n.\n" };
+	static const char *const lf_after_crlf[] = { "a\r\n", "\n" };
+	static const char *const split_crlf[] = { "a\r", "\n.", "b\r", "\n" };
+	struct dotstuff d;
+	unsigned char out[256];
+	size_t n, en;
+
+	dot_init(&d);
+	assert_int_equal(stuff_pieces(&d, cr_dot_cr, 1, out, sizeof(out), &n), -1);
+	assert_null(dot_end(&d, &en));
+	/* the CR that ended the first piece was held back, never written */
+	dot_init(&d);
+	assert_int_equal(stuff_pieces(&d, split_cr, 1, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(out, "a", 1);
+	assert_null(dot_end(&d, &en));	/* a message ending in a bare CR */
+	assert_int_equal(stuff_pieces(&d, split_cr + 1, 1, out, sizeof(out), &n), -1);
+	assert_null(dot_end(&d, &en));
+	/* refused once, refused for good */
+	assert_int_equal(dot_stuff(&d, (const unsigned char *)"ok\r\n", 4, out, sizeof(out), &n), -1);
+	dot_init(&d);
+	assert_int_equal(stuff_pieces(&d, split_lf, 2, out, sizeof(out), &n), -1);
+	dot_init(&d);
+	assert_int_equal(stuff_pieces(&d, lf_after_crlf, 2, out, sizeof(out), &n), -1);
+	dot_init(&d);
+	assert_int_equal(dot_stuff(&d, (const unsigned char *)"a\0b\r\n", 5, out, sizeof(out), &n), -1);
+	dot_init(&d);
+	assert_int_equal(stuff_pieces(&d, split_crlf, 4, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 8);
+	assert_memory_equal(out, "a\r\n..b\r\n", 8);
+	assert_string_equal(dot_end(&d, &en), ".\r\n");
+	/* cap under 2n is refused before anything is looked at */
+	dot_init(&d);
+	assert_int_equal(dot_stuff(&d, (const unsigned char *)"abc", 3, out, 5, &n), -1);
 	(void)state;
 }
 
@@ -215,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_reply_grammar_violations),
 		cmocka_unit_test(test_ehlo_keywords),
 		cmocka_unit_test(test_dot_stuffing),
+		cmocka_unit_test(test_dot_stuffing_refuses_bare_cr_lf),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_job_frame),
 		cmocka_unit_test(test_null_mx),

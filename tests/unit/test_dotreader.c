@@ -173,7 +173,8 @@ static void test_nul(void **st)
 	assert_true(r.done);
 }
 
-/* 1000 octets with CRLF is the limit; 1001 is over. */
+/* 1000 octets with CRLF is the limit; 1001 is over; a leading dot does
+ * not count. */
 static void test_line_limit(void **st)
 {
 	static unsigned char s[2100];
@@ -191,13 +192,48 @@ static void test_line_limit(void **st)
 	assert_true(r.done);
 	assert_int_equal(r.flags, DOT_LINE_TOO_LONG);
 
-	/* The stuffing dot counts: it was sent. */
+	/* The stuffing dot does not count (RFC 5321 §4.5.3.1.6): a stuffed
+	 * 998-octet line is 1001 octets on the wire and fine... */
 	memset(s, 'x', sizeof s);
 	s[0] = '.';
 	memcpy(s + 999, "\r\n.\r\n", 5);
 	run(s, 1004, 1000, 1 << 20, NULL, 0, BUFSZ, &r);
-	assert_int_equal(r.flags, DOT_LINE_TOO_LONG);
+	assert_true(r.done);
+	assert_int_equal(r.flags, 0);
 	assert_int_equal(r.outlen, 1000);
+
+	/* ...a stuffed 999-octet line is not, */
+	memset(s, 'x', sizeof s);
+	s[0] = '.';
+	memcpy(s + 1000, "\r\n.\r\n", 5);
+	run(s, 1005, 1000, 1 << 20, NULL, 0, BUFSZ, &r);
+	assert_true(r.done);
+	assert_int_equal(r.flags, DOT_LINE_TOO_LONG);
+	assert_int_equal(r.outlen, 1001);
+
+	/* and only the first dot of a line is not text: "..x" is ".x". */
+	memset(s, 'x', sizeof s);
+	s[0] = '.';
+	s[1] = '.';
+	memcpy(s + 999, "\r\n.\r\n", 5);
+	run(s, 1004, 1000, 1 << 20, NULL, 0, BUFSZ, &r);
+	assert_int_equal(r.flags, 0);
+	memcpy(s + 999, "x\r\n.\r\n", 6);
+	run(s, 1005, 1000, 1 << 20, NULL, 0, BUFSZ, &r);
+	assert_int_equal(r.flags, DOT_LINE_TOO_LONG);
+
+	/* Several stuffed 998-octet lines, fed in pieces across line ends. */
+	static unsigned char big[8 * 1001 + 3];
+	size_t splits[] = { 4096, 777, 1 };
+	for (size_t i = 0; i < 8; i++) {
+		memset(big + i * 1001, 'y', 1001);
+		big[i * 1001] = '.';
+		memcpy(big + i * 1001 + 999, "\r\n", 2);
+	}
+	memcpy(big + 8 * 1001, ".\r\n", 3);
+	run(big, sizeof big, 1000, 1 << 20, splits, 3, BUFSZ, &r);
+	assert_true(r.done);
+	assert_int_equal(r.flags, 0);
 }
 
 /* Over size: output stops at size_max, reading goes on to the end. */

@@ -107,48 +107,6 @@ static void test_hdrscan(void **state)
 	hdrscan_end(&h);
 }
 
-/* Feed s (n bytes) in one piece and in 1-byte pieces; hdrscan_clean. */
-static int clean_of(const char *s, size_t n)
-{
-	struct hdrscan h;
-	int one, bytes;
-
-	assert_int_equal(hdrscan_begin(&h), 0);
-	hdrscan_feed(&h, (const unsigned char *)s, n);
-	one = hdrscan_clean(&h);
-	hdrscan_end(&h);
-	assert_int_equal(hdrscan_begin(&h), 0);
-	for (size_t i = 0; i < n; i++)
-		hdrscan_feed(&h, (const unsigned char *)s + i, 1);
-	bytes = hdrscan_clean(&h);
-	hdrscan_end(&h);
-	assert_int_equal(one, bytes);
-	return one;
-}
-
-/* A bare CR, bare LF or NUL in the header section is not clean: queued
- * refuses it whatever smtpd let through; the body is not its business. */
-static void test_hdrscan_clean(void **state)
-{
-	(void)state;
-#define CLEAN(lit) clean_of(lit, sizeof lit - 1)
-	assert_int_equal(CLEAN("From: a@b\r\nSubject: x\r\n\r\nbody\r\n"), 1);
-	assert_int_equal(CLEAN("\r\nno header\r\n"), 1);
-	/* body bytes after the empty line are not looked at */
-	assert_int_equal(CLEAN("From: a@b\r\n\r\nbare\nlf\rcr\0nul\r\n"), 1);
-	assert_int_equal(CLEAN("Subject: x\nFrom: victim@example.org\r\nFrom: a@b\r\n\r\nx\r\n"), 0);
-	assert_int_equal(CLEAN("Subject: x\rFrom: victim@example.org\r\n\r\nx\r\n"), 0);
-	assert_int_equal(CLEAN("Subject: x\0y\r\nFrom: a@b\r\n\r\nx\r\n"), 0);
-	assert_int_equal(CLEAN("\nFrom: a@b\r\n\r\n"), 0);
-	assert_int_equal(CLEAN("From: a@b\r\n\n\r\n\r\n"), 0);
-	assert_int_equal(CLEAN("From: a@b\r\r\n\r\n"), 0);
-	/* a header section that never ends (all header) is checked whole */
-	assert_int_equal(CLEAN("From: a@b\r\nSubject: x\n"), 0);
-	assert_int_equal(CLEAN("From: a@b\r\nSubject: x\r"), 0);
-	assert_int_equal(CLEAN("From: a@b\r\nSubject: x\r\n"), 1);
-#undef CLEAN
-}
-
 static void test_quota_parse(void **state)
 {
 	struct quota_limits l = { 1, 2, 3, 4 };
@@ -202,7 +160,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addrlist),
 		cmocka_unit_test(test_hdrscan),
-		cmocka_unit_test(test_hdrscan_clean),
 		cmocka_unit_test(test_quota_parse),
 		cmocka_unit_test(test_quota_counting),
 		cmocka_unit_test(test_senders_default),
