@@ -430,6 +430,27 @@ static enum conn_status envelope(struct conn *c, struct attempt *a, const struct
 	return CONN_OK;
 }
 
+/* A reply that is no answer to cmd (a 2xx to DATA, a 3xx where a final
+ * reply belongs): the server is not where the dialogue says it is, so
+ * nothing it said can be taken as acceptance.  Every recipient not
+ * decided yet gets temp 451 4.5.0 and the peer counts as misbehaving:
+ * the session is dropped without QUIT (the server may be reading a
+ * message by now) and the worker is recycled, as for a reply that
+ * breaks the grammar. */
+static enum attempt_result unexpected(struct attempt *a, const char *cmd,
+                                      const struct smtp_reply *rep)
+{
+	struct rcpt_result r;
+	char t[2 * REPLY_TEXT_MAX + 2 * JOB_HOST_MAX];
+
+	a->misbehaved = 1;
+	snprintf(t, sizeof(t), "remote server broke the protocol: %d reply to %s (%s said: %s)",
+	         rep->code, cmd, a->host, rep->text);
+	result_set(&r, 451, "4.5.0", t);
+	settle_rest(a, &r);
+	return ATTEMPT_DONE;
+}
+
 /* Give every accepted recipient the reply rep. */
 static void settle_accepted(struct attempt *a, const unsigned char *accepted,
                             const struct smtp_reply *rep)
@@ -449,6 +470,8 @@ static enum attempt_result data(struct conn *c, struct attempt *a, const unsigne
 	s = simple(c, "DATA", &r, NULL, (int64_t)a->args->timeout_ms[TMO_DATAINIT]);
 	if (s != CONN_OK)
 		return broken(a, c, s);
+	if (r.code != 354 && r.code / 100 < 4)
+		return unexpected(a, "DATA", &r);
 	if (r.code != 354) {
 		settle_accepted(a, accepted, &r);
 		smtp_quit(c);

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import deliver_harness as h
+from conftest import wait_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -301,27 +302,34 @@ def test_other_destination_closes_the_kept_session():
         assert len(one.transactions) == 1 and len(two.transactions) == 2
 
 
-def sink_dialogue(c, on_rset, on_data=None):
+def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None):
     """A minimal SMTP dialogue on c: EHLO offers PIPELINING, MAIL and RCPT
     get 250, DATA reads the (dot-unstuffed) body and gets 250, QUIT 221.
     on_data(raw) is called after each body and before its 250 goes out,
     so whatever it records is there once the worker has reported the
     job; it may return True to close the session after the 250.  RSET
     goes to on_rset(f) (it sends its reply itself and returns False to
-    close the session)."""
+    close the session).  data_reply() gives DATA's reply line instead of
+    354 (no body is read after any other reply); seen gets every command
+    line."""
     f = c.makefile("rb")
     c.sendall(b"220 sink\r\n")
     while True:
         line = f.readline(4096)
         if not line:
             return
+        if seen is not None:
+            seen.append(line)
         verb = line[:4].upper()
         if verb == b"EHLO":
             c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
         elif verb in (b"MAIL", b"RCPT"):
             c.sendall(b"250 ok\r\n")
         elif verb == b"DATA":
-            c.sendall(b"354 go\r\n")
+            reply = data_reply() if data_reply is not None else b"354 go\r\n"
+            c.sendall(reply)
+            if not reply.startswith(b"354"):
+                continue
             raw = b""
             while True:
                 ln = f.readline(100000)
@@ -399,6 +407,39 @@ def test_kept_session_pipelines_rset_with_mail_and_rcpt():
             assert (r["class"], r["code"]) == ("ok", 250), (r, d.log())
         assert srv.connections == 1, d.log()
     assert len(seen) == 1 and [l[:4] for l in seen[0]] == [b"MAIL", b"RCPT"], seen
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["fresh", "kept"])
+@pytest.mark.parametrize("reply", [b"250 2.0.0 ok", b"334 go on"])
+def test_data_answered_with_other_than_354_or_failure_is_a_protocol_error(kept, reply):
+    """DATA answered with a 2xx, or a 3xx other than 354: the body never
+    went out, so nothing was delivered: temp 451 4.5.0 for the recipient,
+    no QUIT or body on that session, never a next job on it (the worker
+    is recycled as after any protocol error).  kept: the job runs on a
+    kept PIPELINING session (RSET, MAIL and RCPT in one write)."""
+    got, seen, ended = [], [], []
+    replies = iter([b"354 go\r\n"] * kept + [reply + b"\r\n"])
+
+    def handler(c):
+        sink_dialogue(c, lambda f: c.sendall(b"250 reset\r\n") is None,
+                      lambda raw: got.append(raw), lambda: next(replies), seen)
+        ended.append(True)
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        if kept:
+            d.send_job(90, [b"a@dest.test"], MSG, route=relay(srv))
+            assert d.results(90, 1)[0]["class"] == "ok", d.log()
+        d.send_job(91, [b"b@dest.test"], MSG, route=relay(srv))
+        r = d.results(91, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("temp", 451, "4.5.0"), (r, d.log())
+        assert reply.split(b" ")[0] + b" reply to DATA" in r["text"], r
+        assert len(got) == int(kept)
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        assert "reason=peer-misbehaved" in d.log()
+        wait_until(lambda: ended, 10, "the sink session to end", d.log())
+        assert srv.connections == 1
+        assert seen[-1] == b"DATA\r\n", seen
+        assert seen.count(b"RSET\r\n") == int(kept), seen
 
 
 def test_batch_end_quits_the_kept_session():
