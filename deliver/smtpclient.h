@@ -18,9 +18,12 @@
  *    (ATTEMPT_DONE: a second server could duplicate a delivery);
  *  - a reply that breaks the grammar or the caps (reply.h), or one that
  *    is no answer to its command (DATA answered with anything but 354,
- *    4xx or 5xx) ends the attempt, the undecided recipients temp
- *    451 4.5.0, and sets misbehaved: the session is closed without QUIT
- *    and the worker recycled after the job (invariant 6).
+ *    4xx or 5xx; a 3xx to the greeting, EHLO, HELO, MAIL, RCPT or the
+ *    end of the message; STARTTLS answered with a 2xx or 3xx other
+ *    than 220) ends the attempt and sets misbehaved: the session is
+ *    closed without QUIT and the worker recycled after the job
+ *    (invariant 6); the undecided recipients get temp 451 4.5.0 once
+ *    MAIL went out, temp 451 4.4.2 before (no other server is tried).
  *  - a transaction that ended with a final reply other than 421 sends
  *    no QUIT and is marked reusable: the caller keeps the session for
  *    the next job to the same destination (keep.h, smtp_reuse) or ends it.

@@ -302,7 +302,7 @@ def test_other_destination_closes_the_kept_session():
         assert len(one.transactions) == 1 and len(two.transactions) == 2
 
 
-def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None):
+def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None, replies=None):
     """A minimal SMTP dialogue on c: EHLO offers PIPELINING, MAIL and RCPT
     get 250, DATA reads the (dot-unstuffed) body and gets 250, QUIT 221.
     on_data(raw) is called after each body and before its 250 goes out,
@@ -311,9 +311,11 @@ def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None):
     goes to on_rset(f) (it sends its reply itself and returns False to
     close the session).  data_reply() gives DATA's reply line instead of
     354 (no body is read after any other reply); seen gets every command
-    line."""
+    line; replies overrides the reply to a verb (its first four bytes),
+    to the connection (b"220") or to the body (b".")."""
+    r = replies or {}
     f = c.makefile("rb")
-    c.sendall(b"220 sink\r\n")
+    c.sendall(r.get(b"220", b"220 sink\r\n"))
     while True:
         line = f.readline(4096)
         if not line:
@@ -322,9 +324,9 @@ def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None):
             seen.append(line)
         verb = line[:4].upper()
         if verb == b"EHLO":
-            c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
+            c.sendall(r.get(verb, b"250-sink\r\n250 PIPELINING\r\n"))
         elif verb in (b"MAIL", b"RCPT"):
-            c.sendall(b"250 ok\r\n")
+            c.sendall(r.get(verb, b"250 ok\r\n"))
         elif verb == b"DATA":
             reply = data_reply() if data_reply is not None else b"354 go\r\n"
             c.sendall(reply)
@@ -337,7 +339,7 @@ def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None):
                     break
                 raw += ln[1:] if ln.startswith(b".") else ln
             close = on_data is not None and on_data(raw)
-            c.sendall(b"250 queued\r\n")
+            c.sendall(r.get(b".", b"250 queued\r\n"))
             if close:
                 return
         elif verb == b"RSET":
@@ -347,7 +349,7 @@ def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None):
             c.sendall(b"221 bye\r\n")
             return
         else:
-            c.sendall(b"502 no\r\n")
+            c.sendall(r.get(verb, b"502 no\r\n"))
 
 
 def closing_sink(record, on_rset):
@@ -440,6 +442,46 @@ def test_data_answered_with_other_than_354_or_failure_is_a_protocol_error(kept, 
         assert srv.connections == 1
         assert seen[-1] == b"DATA\r\n", seen
         assert seen.count(b"RSET\r\n") == int(kept), seen
+
+
+# A reply of the wrong kind where a final one (or STARTTLS's 220) belongs:
+# the case, the sink's replies, the reason the worker gives.
+ODD_REPLIES = {
+    "greeting": ({b"220": b"354 hello\r\n"}, b"3xx-greeting"),
+    "EHLO": ({b"EHLO": b"334 hello\r\n"}, b"3xx-reply-to-EHLO"),
+    "STARTTLS": ({b"EHLO": b"250-sink\r\n250 STARTTLS\r\n", b"STAR": b"250 fine\r\n"},
+                 b"STARTTLS-answered-not-220"),
+    "MAIL": ({b"MAIL": b"354 2.1.0 sure\r\n"}, b"3xx-reply-to-MAIL"),
+    "RCPT": ({b"RCPT": b"354 2.1.5 sure\r\n"}, b"3xx-reply-to-RCPT"),
+    "final": ({b".": b"354 more?\r\n"}, b"3xx-reply-to-end-of-data"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_REPLIES))
+def test_reply_of_the_wrong_kind_is_a_protocol_error(case):
+    """A 3xx where only a final reply belongs (greeting, EHLO, MAIL,
+    RCPT, the end of the message) or a 250 to STARTTLS is no answer to
+    the command: temp 451, the reason named, nothing delivered, no
+    QUIT, the worker recycled (a 354 after the body used to keep the
+    session for the next job; STARTTLS's 250 went on in plain text)."""
+    replies, why = ODD_REPLIES[case]
+    got, seen, ended = [], [], []
+
+    def handler(c):
+        sink_dialogue(c, lambda f: False, lambda raw: got.append(raw), seen=seen,
+                      replies=replies)
+        ended.append(True)
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        d.send_job(95, [b"a@dest.test"], MSG, route=relay(srv, " tls=opportunistic"))
+        r = d.results(95, 1)[0]
+        assert (r["class"], r["code"]) == ("temp", 451), (r, d.log())
+        assert why in r["text"], r
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        assert "reason=peer-misbehaved" in d.log()
+        wait_until(lambda: ended, 10, "the sink session to end", d.log())
+        assert not any(l.startswith((b"QUIT", b"RSET")) for l in seen), seen
+        assert len(got) == (case == "final") and srv.connections == 1
 
 
 def test_batch_end_quits_the_kept_session():
