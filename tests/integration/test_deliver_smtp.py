@@ -335,7 +335,9 @@ def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None, replies=
             raw = b""
             while True:
                 ln = f.readline(100000)
-                if not ln or ln == b".\r\n":
+                if not ln:
+                    return      # no final dot: nothing to record
+                if ln == b".\r\n":
                     break
                 raw += ln[1:] if ln.startswith(b".") else ln
             close = on_data is not None and on_data(raw)
@@ -446,6 +448,36 @@ def test_data_answered_with_other_than_354_or_failure_is_a_protocol_error(kept, 
         assert srv.connections == 1
         assert seen[-1] == b"DATA\r\n", seen
         assert seen.count(b"RSET\r\n") == int(kept), seen
+
+
+def test_kept_session_out_of_step_never_takes_a_reply_for_data():
+    """A server that answers RSET twice puts every later reply one step
+    late: with RSET, MAIL and RCPT pipelined on the kept session, the
+    reply read for DATA is the one meant for RCPT, a 250.  No body was
+    sent, so that is temp 451 4.5.0 (it used to be a delivery), and
+    the session and the worker end."""
+    got, seen, ended = [], [], []
+
+    def handler(c):
+        def rset(f):
+            c.sendall(b"250 reset\r\n250 2.0.0 reset again\r\n")
+            return True
+        try:    # the worker may reset the connection under the sink
+            sink_dialogue(c, rset, got.append, seen=seen)
+        finally:
+            ended.append(True)
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        d.send_job(92, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(92, 1)[0]["class"] == "ok", d.log()
+        d.send_job(93, [b"b@dest.test"], MSG, route=relay(srv))
+        r = d.results(93, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("temp", 451, "4.5.0"), (r, d.log())
+        assert b"250 reply to DATA" in r["text"], r
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        wait_until(lambda: ended, 10, "the sink session to end", d.log())
+        assert len(got) == 1 and srv.connections == 1
+        assert [l[:4] for l in seen[-4:]] == [b"RSET", b"MAIL", b"RCPT", b"DATA"], seen
 
 
 # A reply of the wrong kind where a final one (or STARTTLS's 220) belongs:
