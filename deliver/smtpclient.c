@@ -75,7 +75,7 @@ void result_from_reply(struct rcpt_result *r, const struct smtp_reply *rep)
 	reply_status(rep, st);
 	memcpy(r->status, st, sizeof(st));
 	memcpy(r->text, rep->text, rep->textlen + 1);
-	if (cls == 3) {		/* 354 where a final reply belongs */
+	if (cls == 3) {		/* read_final and data() let none through; fail closed */
 		r->code = 451;
 		memcpy(r->status, "4.5.0", 6);
 	}
@@ -101,6 +101,23 @@ static enum conn_status send_cmd(struct conn *c, struct cmd *m, int64_t tmo_ms)
 	if (conn_put(c, m->buf, m->n, clock_ms() + tmo_ms) != CONN_OK)
 		return CONN_NET;
 	return conn_flush(c, clock_ms() + tmo_ms);
+}
+
+/* Read a reply where only a final one belongs (2xx, 4xx, 5xx; RFC 5321
+ * §4.2.1 keeps 3xx for DATA and AUTH): a 3xx is no answer to the
+ * command, and taking it for one could count a message as delivered
+ * that never was.  CONN_PROTO then, why naming the command, so the
+ * caller handles it as any reply that broke the grammar. */
+static enum conn_status read_final(struct conn *c, struct smtp_reply *r, int64_t deadline,
+                                   const char *why)
+{
+	enum conn_status s = conn_read_reply(c, r, deadline);
+
+	if (s == CONN_OK && r->code / 100 == 3) {
+		c->why = why;
+		return CONN_PROTO;
+	}
+	return s;
 }
 
 /* Send a fixed command and read its reply. */
@@ -164,7 +181,7 @@ static enum attempt_result hello(struct conn *c, struct attempt *a, struct ehlo_
 	reply_init(&r, caps);
 	s = send_cmd(c, &m, tmo);
 	if (s == CONN_OK)
-		s = conn_read_reply(c, &r, clock_ms() + tmo);
+		s = read_final(c, &r, clock_ms() + tmo, "3xx-reply-to-EHLO");
 	if (s != CONN_OK)
 		return skip(a, c, s, 451, "4.4.2", "connection failed during EHLO");
 	if (r.code / 100 == 2)
@@ -176,7 +193,7 @@ static enum attempt_result hello(struct conn *c, struct attempt *a, struct ehlo_
 	reply_init(&r, NULL);
 	s = send_cmd(c, &m, tmo);
 	if (s == CONN_OK)
-		s = conn_read_reply(c, &r, clock_ms() + tmo);
+		s = read_final(c, &r, clock_ms() + tmo, "3xx-reply-to-HELO");
 	if (s != CONN_OK)
 		return skip(a, c, s, 451, "4.4.2", "connection failed during HELO");
 	if (r.code / 100 != 2)
@@ -200,6 +217,12 @@ static enum attempt_result maybe_tls(struct conn *c, struct attempt *a, struct e
 	if (pol == TLS_VERIFY && (!a->tls_verify_ready || !tls_ca_ready(a->tls)))
 		return skip(a, c, CONN_OK, 451, "4.7.5", "tls=verify but no usable CA bundle");
 	s = simple(c, "STARTTLS", &r, NULL, tmo);
+	/* 220 is the only yes (RFC 3207 §4); going on in plain text after
+	 * another 2xx or a 3xx would guess at the server's state */
+	if (s == CONN_OK && r.code != 220 && r.code / 100 < 4) {
+		c->why = "STARTTLS-answered-not-220";
+		s = CONN_PROTO;
+	}
 	if (s != CONN_OK)
 		return skip(a, c, s, 451, "4.4.2", "connection failed during STARTTLS");
 	if (r.code != 220) {
@@ -395,7 +418,7 @@ static enum conn_status envelope(struct conn *c, struct attempt *a, const struct
 		}
 	}
 	reply_init(&mail, NULL);
-	if ((s = conn_read_reply(c, &mail, clock_ms() + tm)) != CONN_OK)
+	if ((s = read_final(c, &mail, clock_ms() + tm, "3xx-reply-to-MAIL")) != CONN_OK)
 		return s;
 	mail_ok = mail.code / 100 == 2;
 	*naccepted = 0;
@@ -410,7 +433,7 @@ static enum conn_status envelope(struct conn *c, struct attempt *a, const struct
 				return s;
 		}
 		reply_init(&r, NULL);
-		if ((s = conn_read_reply(c, &r, clock_ms() + tr)) != CONN_OK)
+		if ((s = read_final(c, &r, clock_ms() + tr, "3xx-reply-to-RCPT")) != CONN_OK)
 			return s;
 		if (!mail_ok)
 			continue;	/* pipelined RCPTs after a refused MAIL */
@@ -428,6 +451,27 @@ static enum conn_status envelope(struct conn *c, struct attempt *a, const struct
 		settle_rest(a, &res);
 	}
 	return CONN_OK;
+}
+
+/* A reply that is no answer to cmd (a 2xx to DATA, a 3xx where a final
+ * reply belongs): the server is not where the dialogue says it is, so
+ * nothing it said can be taken as acceptance.  Every recipient not
+ * decided yet gets temp 451 4.5.0 and the peer counts as misbehaving:
+ * the session is dropped without QUIT (the server may be reading a
+ * message by now) and the worker is recycled, as for a reply that
+ * breaks the grammar. */
+static enum attempt_result unexpected(struct attempt *a, const char *cmd,
+                                      const struct smtp_reply *rep)
+{
+	struct rcpt_result r;
+	char t[2 * REPLY_TEXT_MAX + 2 * JOB_HOST_MAX];
+
+	a->misbehaved = 1;
+	snprintf(t, sizeof(t), "remote server broke the protocol: %d reply to %s (%s said: %s)",
+	         rep->code, cmd, a->host, rep->text);
+	result_set(&r, 451, "4.5.0", t);
+	settle_rest(a, &r);
+	return ATTEMPT_DONE;
 }
 
 /* Give every accepted recipient the reply rep. */
@@ -449,6 +493,8 @@ static enum attempt_result data(struct conn *c, struct attempt *a, const unsigne
 	s = simple(c, "DATA", &r, NULL, (int64_t)a->args->timeout_ms[TMO_DATAINIT]);
 	if (s != CONN_OK)
 		return broken(a, c, s);
+	if (r.code != 354 && r.code / 100 < 4)
+		return unexpected(a, "DATA", &r);
 	if (r.code != 354) {
 		settle_accepted(a, accepted, &r);
 		smtp_quit(c);
@@ -459,7 +505,8 @@ static enum attempt_result data(struct conn *c, struct attempt *a, const unsigne
 	if (s != CONN_OK)
 		return broken(a, c, s);
 	reply_init(&r, NULL);
-	s = conn_read_reply(c, &r, clock_ms() + (int64_t)a->args->timeout_ms[TMO_FINAL]);
+	s = read_final(c, &r, clock_ms() + (int64_t)a->args->timeout_ms[TMO_FINAL],
+	               "3xx-reply-to-end-of-data");
 	if (s != CONN_OK)
 		return broken(a, c, s);
 	settle_accepted(a, accepted, &r);
@@ -508,7 +555,8 @@ enum attempt_result smtp_attempt(struct conn *c, struct attempt *a)
 	a->reusable = 0;
 	a->rset_pending = a->stale = 0;
 	reply_init(&r, NULL);
-	s = conn_read_reply(c, &r, clock_ms() + (int64_t)a->args->timeout_ms[TMO_GREETING]);
+	s = read_final(c, &r, clock_ms() + (int64_t)a->args->timeout_ms[TMO_GREETING],
+	               "3xx-greeting");
 	if (s != CONN_OK)
 		return skip(a, c, s, 451, "4.4.2", "no greeting");
 	if (r.code / 100 != 2) {

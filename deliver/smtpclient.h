@@ -16,9 +16,14 @@
  *    reply, or MAIL's, DATA's or the final one); a network failure after
  *    MAIL leaves the undecided ones temp 451 4.4.2 and the attempt ends
  *    (ATTEMPT_DONE: a second server could duplicate a delivery);
- *  - a reply that breaks the grammar or the caps (reply.h) ends the
- *    attempt, the undecided recipients temp 451 4.5.0, and sets
- *    misbehaved, which recycles the worker after the job (invariant 6).
+ *  - a reply that breaks the grammar or the caps (reply.h), or one that
+ *    is no answer to its command (DATA answered with anything but 354,
+ *    4xx or 5xx; a 3xx to the greeting, EHLO, HELO, MAIL, RCPT or the
+ *    end of the message; STARTTLS answered with a 2xx or 3xx other
+ *    than 220) ends the attempt and sets misbehaved: the session is
+ *    closed without QUIT and the worker recycled after the job
+ *    (invariant 6); the undecided recipients get temp 451 4.5.0 once
+ *    MAIL went out, temp 451 4.4.2 before (no other server is tried).
  *  - a transaction that ended with a final reply other than 421 sends
  *    no QUIT and is marked reusable: the caller keeps the session for
  *    the next job to the same destination (keep.h, smtp_reuse) or ends it.
@@ -90,7 +95,7 @@ enum attempt_result smtp_attempt(struct conn *c, struct attempt *a);
  * bytes or a dead connection: ATTEMPT_STALE with the results untouched
  * (a protocol error also sets misbehaved).  With PIPELINING (RFC 2920)
  * RSET, MAIL and the RCPTs go out in one write (one round trip less per
- * job, issue 7 scenario D); a refused RSET then leaves MAIL and RCPT
+ * job); a refused RSET then leaves MAIL and RCPT
  * sent but never DATA, so nothing was delivered and the job still goes
  * out on a fresh connection. */
 enum attempt_result smtp_reuse(struct conn *c, struct attempt *a);

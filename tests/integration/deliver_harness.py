@@ -9,6 +9,7 @@ postern-setup; else nobody) in an empty chroot.
 """
 import os
 import pwd
+import select
 import shutil
 import socket
 import ssl
@@ -250,15 +251,41 @@ class Deliver:
         theirs.close()
         self.chan = mine
         self.chan.settimeout(30)
+        self._lock = threading.Lock()
+        self._partial, self._eof = b"", False
+        os.set_blocking(self.proc.stderr.fileno(), False)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
+    def _drain(self):
+        """Move what the stderr pipe holds now into self.lines (with
+        self._lock held)."""
+        while not self._eof:
+            try:
+                chunk = os.read(self.proc.stderr.fileno(), 65536)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self._eof = True
+                chunk = b"\n" if self._partial else b""
+            *full, self._partial = (self._partial + chunk).split(b"\n")
+            self.lines.extend(l.decode("utf-8", "replace") for l in full)
+
     def _read(self):
-        for line in self.proc.stderr:
-            self.lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+        """Keep the pipe from filling while nobody asks for the log."""
+        while not self._eof:
+            select.select([self.proc.stderr.fileno()], [], [])
+            with self._lock:
+                self._drain()
 
     def log(self):
-        return "\n".join(self.lines)
+        """Every line the worker wrote before this call.  The worker
+        writes a log line before it sends the frames that follow it, so
+        a test that has read a frame sees the lines logged before it:
+        read here, not left to the reader thread's timing."""
+        with self._lock:
+            self._drain()
+            return "\n".join(self.lines)
 
     def send_job(self, job_id, rcpts, message, route=b"mx", domain=b"dest.test",
                  sender=b"alice@src.test", header=b"Received: by test\r\n",

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import deliver_harness as h
+from conftest import wait_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -337,33 +338,47 @@ def test_other_destination_closes_the_kept_session():
         assert len(one.transactions) == 1 and len(two.transactions) == 2
 
 
-def sink_dialogue(c, on_rset, on_data=None):
+def sink_dialogue(c, on_rset, on_data=None, data_reply=None, seen=None, replies=None):
     """A minimal SMTP dialogue on c: EHLO offers PIPELINING, MAIL and RCPT
     get 250, DATA reads the (dot-unstuffed) body and gets 250, QUIT 221.
-    on_data(raw) after each body may return True to close the session;
-    RSET goes to on_rset(f) (it sends its reply itself and returns False
-    to close the session)."""
+    on_data(raw) is called after each body and before its 250 goes out,
+    so whatever it records is there once the worker has reported the
+    job; it may return True to close the session after the 250.  RSET
+    goes to on_rset(f) (it sends its reply itself and returns False to
+    close the session).  data_reply() gives DATA's reply line instead of
+    354 (no body is read after any other reply); seen gets every command
+    line; replies overrides the reply to a verb (its first four bytes),
+    to the connection (b"220") or to the body (b".")."""
+    r = replies or {}
     f = c.makefile("rb")
-    c.sendall(b"220 sink\r\n")
+    c.sendall(r.get(b"220", b"220 sink\r\n"))
     while True:
         line = f.readline(4096)
         if not line:
             return
+        if seen is not None:
+            seen.append(line)
         verb = line[:4].upper()
         if verb == b"EHLO":
-            c.sendall(b"250-sink\r\n250 PIPELINING\r\n")
+            c.sendall(r.get(verb, b"250-sink\r\n250 PIPELINING\r\n"))
         elif verb in (b"MAIL", b"RCPT"):
-            c.sendall(b"250 ok\r\n")
+            c.sendall(r.get(verb, b"250 ok\r\n"))
         elif verb == b"DATA":
-            c.sendall(b"354 go\r\n")
+            reply = data_reply() if data_reply is not None else b"354 go\r\n"
+            c.sendall(reply)
+            if not reply.startswith(b"354"):
+                continue
             raw = b""
             while True:
                 ln = f.readline(100000)
-                if not ln or ln == b".\r\n":
+                if not ln:
+                    return      # no final dot: nothing to record
+                if ln == b".\r\n":
                     break
                 raw += ln[1:] if ln.startswith(b".") else ln
-            c.sendall(b"250 queued\r\n")
-            if on_data is not None and on_data(raw):
+            close = on_data is not None and on_data(raw)
+            c.sendall(r.get(b".", b"250 queued\r\n"))
+            if close:
                 return
         elif verb == b"RSET":
             if not on_rset(f):
@@ -372,7 +387,7 @@ def sink_dialogue(c, on_rset, on_data=None):
             c.sendall(b"221 bye\r\n")
             return
         else:
-            c.sendall(b"502 no\r\n")
+            c.sendall(r.get(verb, b"502 no\r\n"))
 
 
 def closing_sink(record, on_rset):
@@ -432,6 +447,114 @@ def test_kept_session_pipelines_rset_with_mail_and_rcpt():
             assert (r["class"], r["code"]) == ("ok", 250), (r, d.log())
         assert srv.connections == 1, d.log()
     assert len(seen) == 1 and [l[:4] for l in seen[0]] == [b"MAIL", b"RCPT"], seen
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["fresh", "kept"])
+@pytest.mark.parametrize("reply", [b"250 2.0.0 ok", b"334 go on"])
+def test_data_answered_with_other_than_354_or_failure_is_a_protocol_error(kept, reply):
+    """DATA answered with a 2xx, or a 3xx other than 354: the body never
+    went out, so nothing was delivered: temp 451 4.5.0 for the recipient,
+    no QUIT or body on that session, never a next job on it (the worker
+    is recycled as after any protocol error).  kept: the job runs on a
+    kept PIPELINING session (RSET, MAIL and RCPT in one write)."""
+    got, seen, ended = [], [], []
+    replies = iter([b"354 go\r\n"] * kept + [reply + b"\r\n"])
+
+    def handler(c):
+        def rset(f):
+            c.sendall(b"250 reset\r\n")
+            return True
+        try:    # the worker may reset the connection under the sink
+            sink_dialogue(c, rset, got.append, lambda: next(replies), seen)
+        finally:
+            ended.append(True)
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        if kept:
+            d.send_job(90, [b"a@dest.test"], MSG, route=relay(srv))
+            assert d.results(90, 1)[0]["class"] == "ok", d.log()
+        d.send_job(91, [b"b@dest.test"], MSG, route=relay(srv))
+        r = d.results(91, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("temp", 451, "4.5.0"), (r, d.log())
+        assert reply.split(b" ")[0] + b" reply to DATA" in r["text"], r
+        assert len(got) == int(kept)
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        assert "reason=peer-misbehaved" in d.log()
+        wait_until(lambda: ended, 10, "the sink session to end", d.log())
+        assert srv.connections == 1
+        assert seen[-1] == b"DATA\r\n", seen
+        assert seen.count(b"RSET\r\n") == int(kept), seen
+
+
+def test_kept_session_out_of_step_never_takes_a_reply_for_data():
+    """A server that answers RSET twice puts every later reply one step
+    late: with RSET, MAIL and RCPT pipelined on the kept session, the
+    reply read for DATA is the one meant for RCPT, a 250.  No body was
+    sent, so that is temp 451 4.5.0 (it used to be a delivery), and
+    the session and the worker end."""
+    got, seen, ended = [], [], []
+
+    def handler(c):
+        def rset(f):
+            c.sendall(b"250 reset\r\n250 2.0.0 reset again\r\n")
+            return True
+        try:    # the worker may reset the connection under the sink
+            sink_dialogue(c, rset, got.append, seen=seen)
+        finally:
+            ended.append(True)
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        d.send_job(92, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(92, 1)[0]["class"] == "ok", d.log()
+        d.send_job(93, [b"b@dest.test"], MSG, route=relay(srv))
+        r = d.results(93, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("temp", 451, "4.5.0"), (r, d.log())
+        assert b"250 reply to DATA" in r["text"], r
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        wait_until(lambda: ended, 10, "the sink session to end", d.log())
+        assert len(got) == 1 and srv.connections == 1
+        assert [l[:4] for l in seen[-4:]] == [b"RSET", b"MAIL", b"RCPT", b"DATA"], seen
+
+
+# A reply of the wrong kind where a final one (or STARTTLS's 220) belongs:
+# the case, the sink's replies, the reason the worker gives.
+ODD_REPLIES = {
+    "greeting": ({b"220": b"354 hello\r\n"}, b"3xx-greeting"),
+    "EHLO": ({b"EHLO": b"334 hello\r\n"}, b"3xx-reply-to-EHLO"),
+    "STARTTLS": ({b"EHLO": b"250-sink\r\n250 STARTTLS\r\n", b"STAR": b"250 fine\r\n"},
+                 b"STARTTLS-answered-not-220"),
+    "MAIL": ({b"MAIL": b"354 2.1.0 sure\r\n"}, b"3xx-reply-to-MAIL"),
+    "RCPT": ({b"RCPT": b"354 2.1.5 sure\r\n"}, b"3xx-reply-to-RCPT"),
+    "final": ({b".": b"354 more?\r\n"}, b"3xx-reply-to-end-of-data"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_REPLIES))
+def test_reply_of_the_wrong_kind_is_a_protocol_error(case):
+    """A 3xx where only a final reply belongs (greeting, EHLO, MAIL,
+    RCPT, the end of the message) or a 250 to STARTTLS is no answer to
+    the command: temp 451, the reason named, nothing delivered, no
+    QUIT, the worker recycled (a 354 after the body used to keep the
+    session for the next job; STARTTLS's 250 went on in plain text)."""
+    replies, why = ODD_REPLIES[case]
+    got, seen, ended = [], [], []
+
+    def handler(c):
+        try:    # the worker may reset the connection under the sink
+            sink_dialogue(c, lambda f: False, got.append, seen=seen, replies=replies)
+        finally:
+            ended.append(True)
+    with h.SmtpServer(handler=handler) as srv, h.Deliver() as d:
+        d.send_job(95, [b"a@dest.test"], MSG, route=relay(srv, " tls=opportunistic"))
+        r = d.results(95, 1)[0]
+        assert (r["class"], r["code"]) == ("temp", 451), (r, d.log())
+        assert why in r["text"], r
+        assert d.recv_frame() == [b"bye"]
+        assert d.wait() == 0
+        assert "reason=peer-misbehaved" in d.log()
+        wait_until(lambda: ended, 10, "the sink session to end", d.log())
+        assert not any(l.startswith((b"QUIT", b"RSET")) for l in seen), seen
+        assert len(got) == (case == "final") and srv.connections == 1
 
 
 def test_batch_end_quits_the_kept_session():
