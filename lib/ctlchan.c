@@ -150,24 +150,11 @@ static int read_fields(struct frame_reader *r, struct ctl_msg *m)
 /* Parse one packet (see ctlchan.h). */
 int ctlchan_parse(const unsigned char *pkt, size_t n, size_t nfds, struct ctl_msg *m)
 {
-	const unsigned char *payload;
 	struct frame_reader r;
-	size_t plen, used;
-	int k = -1;
+	int k;
 
 	memset(m, 0, sizeof *m);
-	if (netstring_parse(pkt, n, CTLCHAN_FRAME_MAX, &payload, &plen, &used) != NS_OK ||
-	    used != n)
-		return -1;
-	fr_init(&r, payload, plen);
-	for (int v = CTL_KEY; v <= CTL_READY && k < 0; v++) {
-		int is = fr_is(&r, verbs[v]);
-
-		if (is < 0)
-			return -1;
-		if (is == 1)
-			k = v;
-	}
+	k = fr_packet(&r, pkt, n, CTLCHAN_FRAME_MAX, verbs, CTL_READY + 1);
 	if (k < 0)
 		return -1;
 	m->verb = (enum ctl_verb)k;

@@ -49,26 +49,14 @@ const unsigned char *factorychan_write(unsigned char *buf, size_t cap, size_t *n
 /* Parse one packet (see factorychan.h). */
 int factorychan_parse(const unsigned char *pkt, size_t n, struct factorychan_msg *m)
 {
-	const unsigned char *payload, *e;
+	const unsigned char *e;
 	struct frame_reader r;
-	size_t plen, used, en;
+	size_t en;
 	uint64_t pid;
-	int k = -1;
+	int k;
 
 	memset(m, 0, sizeof *m);
-	if (n > FACTORYCHAN_MAX ||
-	    netstring_parse(pkt, n, FACTORYCHAN_MAX, &payload, &plen, &used) != NS_OK ||
-	    used != n)
-		return -1;
-	fr_init(&r, payload, plen);
-	for (int v = FC_READY; v <= FC_FORK && k < 0; v++) {
-		int is = fr_is(&r, verbs[v]);
-
-		if (is < 0)
-			return -1;
-		if (is == 1)
-			k = v;
-	}
+	k = fr_packet(&r, pkt, n, FACTORYCHAN_MAX, verbs, FC_FORK + 1);
 	if (k < 0)
 		return -1;
 	m->verb = (enum factorychan_verb)k;

@@ -185,6 +185,26 @@ int fr_is(struct frame_reader *r, const char *word)
 	return 1;
 }
 
+/* One packet that is exactly one frame, with a verb of a list (see
+ * netstring.h). */
+int fr_packet(struct frame_reader *r, const unsigned char *pkt, size_t n, size_t cap,
+              const char *const *verbs, int nverbs)
+{
+	const unsigned char *payload;
+	size_t plen, used;
+
+	if (netstring_parse(pkt, n, cap, &payload, &plen, &used) != NS_OK || used != n)
+		return -1;
+	fr_init(r, payload, plen);
+	for (int v = 0; v < nverbs; v++) {
+		int is = fr_is(r, verbs[v]);
+
+		if (is != 0)
+			return is == 1 ? v : -1;
+	}
+	return -1;
+}
+
 /* 0 if the whole payload was read and nothing failed. */
 int fr_end(struct frame_reader *r)
 {

@@ -51,6 +51,11 @@ int fr_u64(struct frame_reader *r, uint64_t *v, uint64_t max);
 /* 1 if the next field equals the NUL-terminated word (consumed), 0 if not
  * (not consumed), -1 if the reader failed. */
 int fr_is(struct frame_reader *r, const char *word);
+/* A packet pkt[0..n) that must be exactly one frame of at most cap bytes
+ * whose verb is one of verbs[0..nverbs): the verb's index, with *r set
+ * to read the fields after it; -1 otherwise. */
+int fr_packet(struct frame_reader *r, const unsigned char *pkt, size_t n, size_t cap,
+              const char *const *verbs, int nverbs);
 /* 0 if every byte was consumed and nothing failed; -1 otherwise. */
 int fr_end(struct frame_reader *r);
 
