@@ -3,7 +3,7 @@
  * from less-trusted or on-disk sources in its scheduler:
  *
  *   input[0] even: a result frame from a delivery worker (queue/
- *     sched_worker.c sw_parse_result; grammar lib/jobchan.h).  input[0]
+ *     lib/jobchan.c job_result_parse, the reader queued uses).  input[0]
  *     bit 1 says whether the worker has a job (id 42), input[1] is the
  *     job's recipient count, the rest is the frame payload;
  *   input[0] odd: a queue/state/<id> file (queue/sched_state.c
@@ -57,18 +57,18 @@ static const char *cls_word(char c)
 }
 
 /* A result frame payload p[0..n) against expectation x. */
-static void fuzz_result(const unsigned char *p, size_t n, const struct sw_expect *x)
+static void fuzz_result(const unsigned char *p, size_t n, const struct job_expect *x)
 {
-	static struct sw_result r, again;
+	static struct job_result r, again;
 	static unsigned char buf[FRAME_MAX];
 	const unsigned char *f, *pl;
 	size_t fn, pn, used;
 
-	if (sw_parse_result(p, n, x, &r) != 0)
+	if (job_result_parse(p, n, x, &r) != 0)
 		return;
-	check(r.kind == SWR_RCPT || r.kind == SWR_DONE || r.kind == SWR_BYE);
-	if (r.kind != SWR_RCPT) {
-		check(r.kind == SWR_BYE || x->has_job);
+	check(r.kind == JOB_R_RCPT || r.kind == JOB_R_DONE || r.kind == JOB_R_BYE);
+	if (r.kind != JOB_R_RCPT) {
+		check(r.kind == JOB_R_BYE || x->has_job);
 		return;
 	}
 	check(x->has_job && r.index < x->n);
@@ -83,8 +83,8 @@ static void fuzz_result(const unsigned char *p, size_t n, const struct sw_expect
 	               r.status, r.text);
 	check(f != NULL);
 	check(netstring_parse(f, fn, FRAME_MAX, &pl, &pn, &used) == NS_OK && used == fn);
-	check(sw_parse_result(pl, pn, x, &again) == 0);
-	check(again.kind == SWR_RCPT && again.index == r.index && again.cls == r.cls &&
+	check(job_result_parse(pl, pn, x, &again) == 0);
+	check(again.kind == JOB_R_RCPT && again.index == r.index && again.cls == r.cls &&
 	      again.code == r.code && strcmp(again.status, r.status) == 0 &&
 	      strcmp(again.text, r.text) == 0);
 }
@@ -118,7 +118,7 @@ static void fuzz_state(const unsigned char *p, size_t n, size_t nrcpt)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sw_expect x;
+	struct job_expect x;
 
 	if (size < 2)
 		return 0;

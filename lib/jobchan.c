@@ -143,6 +143,38 @@ static int class_valid(const char *s)
 	return strcmp(s, "ok") == 0 || strcmp(s, "temp") == 0 || strcmp(s, "perm") == 0;
 }
 
+/* RFC 3463 shape (see jobchan.h). */
+int job_status_ok(const char *s)
+{
+	size_t part = 0, digits = 0;
+
+	if (!(s[0] == '2' || s[0] == '4' || s[0] == '5') || s[1] != '.')
+		return 0;
+	for (const char *p = s + 2;; p++) {
+		if (*p >= '0' && *p <= '9' && digits < 3) {
+			digits++;
+		} else if ((*p == '.' || *p == '\0') && digits > 0) {
+			part++;
+			digits = 0;
+			if (*p == '\0')
+				return part == 2;
+			if (part == 2)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+}
+
+/* 1 if t[0..n) is printable ASCII. */
+static int printable(const unsigned char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* `rcpt` result frame (see jobchan.h). */
 const unsigned char *frame_rcpt(unsigned char *buf, size_t cap, size_t *n, uint64_t id,
                                 uint64_t index, const char *cls, uint64_t code,
@@ -150,8 +182,11 @@ const unsigned char *frame_rcpt(unsigned char *buf, size_t cap, size_t *n, uint6
 {
 	struct frame_writer w;
 
-	if (!class_valid(cls) || code < 200 || code > 599 ||
-	    strnlen(text, JOB_TEXT_MAX + 1) > JOB_TEXT_MAX)
+	size_t tn = strnlen(text, JOB_TEXT_MAX + 1);
+
+	if (!class_valid(cls) || code < 200 || code > 599 || tn > JOB_TEXT_MAX ||
+	    strnlen(status, JOB_STATUS_MAX + 1) > JOB_STATUS_MAX || !job_status_ok(status) ||
+	    !printable((const unsigned char *)text, tn))
 		return NULL;
 	fw_init(&w, buf, cap);
 	fw_str(&w, "rcpt");
@@ -183,4 +218,50 @@ const unsigned char *frame_bye(unsigned char *buf, size_t cap, size_t *n)
 	fw_init(&w, buf, cap);
 	fw_str(&w, "bye");
 	return fw_finish(&w, n);
+}
+
+/* One result frame (see jobchan.h). */
+int job_result_parse(const unsigned char *p, size_t n, const struct job_expect *x,
+                     struct job_result *r)
+{
+	struct frame_reader fr;
+	uint64_t id, index, code;
+	char cls[8];
+	const unsigned char *t;
+	size_t tn;
+
+	memset(r, 0, sizeof *r);
+	fr_init(&fr, p, n);
+	if (fr_is(&fr, "bye") == 1) {
+		r->kind = JOB_R_BYE;
+		return fr_end(&fr) == 0 ? 0 : -1;
+	}
+	if (fr_is(&fr, "done") == 1) {
+		r->kind = JOB_R_DONE;
+		return x->has_job && fr_u64(&fr, &id, UINT64_MAX) == 0 && fr_end(&fr) == 0 &&
+		       id == x->job_id ? 0 : -1;
+	}
+	if (fr_is(&fr, "rcpt") != 1)
+		return -1;
+	r->kind = JOB_R_RCPT;
+	if (!x->has_job || x->n == 0 || fr_u64(&fr, &id, UINT64_MAX) < 0 || id != x->job_id ||
+	    fr_u64(&fr, &index, x->n - 1) < 0 || fr_str(&fr, cls, sizeof cls) < 0 ||
+	    fr_u64(&fr, &code, 599) < 0 || code < 200 ||
+	    fr_str(&fr, r->status, sizeof r->status) < 0 ||
+	    fr_bytes(&fr, &t, &tn, JOB_TEXT_MAX) < 0 || fr_end(&fr) < 0 ||
+	    !job_status_ok(r->status) || !printable(t, tn))
+		return -1;
+	if (strcmp(cls, "ok") == 0)
+		r->cls = 'o';
+	else if (strcmp(cls, "temp") == 0)
+		r->cls = 't';
+	else if (strcmp(cls, "perm") == 0)
+		r->cls = 'p';
+	else
+		return -1;
+	r->index = (size_t)index;
+	r->code = (unsigned)code;
+	memcpy(r->text, t, tn);
+	r->text[tn] = '\0';
+	return 0;
 }

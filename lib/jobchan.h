@@ -53,7 +53,8 @@
 #define JOB_PARAM_MAX 512
 #define JOB_HOST_MAX 255
 #define JOB_ROUTE_MAX 512
-#define JOB_TEXT_MAX 512	/* a result's text, as the contract caps it */
+#define JOB_TEXT_MAX 512	/* a result's text */
+#define JOB_STATUS_MAX 15	/* "5.999.999" and room */
 
 struct bytes {
 	const unsigned char *p;
@@ -98,6 +99,10 @@ int job_parse(struct job *j, const unsigned char *payload, size_t len);
 /* 1 if the job's route is exactly the word route. */
 int job_route_is(const struct job *j, const char *route);
 
+/* 1 if s is an RFC 3463 status code: class 2, 4 or 5, then two numbers
+ * of 1..3 digits ("5.1.10"). */
+int job_status_ok(const char *s);
+
 /* Result frames into buf[cap]: return the frame and its length in *n, or
  * NULL if it does not fit or a field is outside the grammar. */
 const unsigned char *frame_rcpt(unsigned char *buf, size_t cap, size_t *n, uint64_t id,
@@ -105,5 +110,27 @@ const unsigned char *frame_rcpt(unsigned char *buf, size_t cap, size_t *n, uint6
                                 const char *status, const char *text);
 const unsigned char *frame_done(unsigned char *buf, size_t cap, size_t *n, uint64_t id);
 const unsigned char *frame_bye(unsigned char *buf, size_t cap, size_t *n);
+
+/* queued's end: reading a worker's result frames.  The job the worker has,
+ * as far as checking its results needs it: */
+struct job_expect {
+	int has_job;
+	uint64_t job_id;
+	size_t n;		/* recipients in the job */
+};
+enum job_result_kind { JOB_R_RCPT, JOB_R_DONE, JOB_R_BYE };
+/* One well-formed result frame. */
+struct job_result {
+	enum job_result_kind kind;
+	size_t index;				/* rcpt: < the job's n */
+	char cls;				/* rcpt: 'o', 't' or 'p' */
+	unsigned code;				/* rcpt: 200..599 */
+	char status[JOB_STATUS_MAX + 1];	/* rcpt: RFC 3463 */
+	char text[JOB_TEXT_MAX + 1];		/* rcpt: printable */
+};
+/* Parse the payload p[0..n) a worker sent while it had x: 0 with *r, or
+ * -1 (malformed: queued closes that worker).  Pure. */
+int job_result_parse(const unsigned char *p, size_t n, const struct job_expect *x,
+                     struct job_result *r);
 
 #endif

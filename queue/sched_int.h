@@ -118,27 +118,6 @@ void six_update(struct sindex *ix, struct sentry *e);
 struct sentry *six_new(const char *id, int where, int64_t due);
 
 /* sched_worker.c */
-/* The job a worker has, as far as parsing its results needs it. */
-struct sw_expect {
-	int has_job;
-	uint64_t job_id;
-	size_t n;		/* recipients in the job */
-};
-enum sw_result_kind { SWR_RCPT, SWR_DONE, SWR_BYE };
-/* One well-formed result frame (grammar in sched_worker.c). */
-struct sw_result {
-	enum sw_result_kind kind;
-	size_t index;		/* rcpt: < the job's n */
-	char cls;		/* rcpt: 'o', 't' or 'p' */
-	unsigned code;		/* rcpt: below 1000 */
-	char status[SSTATE_STATUS_MAX + 1];	/* rcpt: RFC 3463 */
-	char text[SSTATE_TEXT_MAX + 1];		/* rcpt: printable */
-};
-/* Parse the frame payload p[0..n) a worker sent while it had x: 0 and *r
- * filled, or -1 (malformed: the caller closes the worker).  A pure
- * function of its arguments (fuzz/fuzz_queue_worker.c). */
-int sw_parse_result(const unsigned char *p, size_t n, const struct sw_expect *x,
-                    struct sw_result *r);
 int sw_send_job(struct sched *s, struct sworker *w, struct smsg *m, struct sgroup *g);
 void sw_readable(struct sched *s, struct sworker *w);
 void sw_close(struct sched *s, struct sworker *w, const char *why);

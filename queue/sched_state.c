@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "netstring.h"
+#include "jobchan.h"
 #include "sched_state.h"
 
 /* All pending. */
@@ -146,27 +147,10 @@ int sstate_write(const struct qdir *q, const char *id, const struct sstate *st)
 	return qdir_sync(q, QD_STATE);
 }
 
-/* RFC 3463 shape (see sched_state.h). */
+/* RFC 3463 shape (see sched_state.h): the job channel's check. */
 int sstate_status_ok(const char *s)
 {
-	size_t part = 0, digits = 0;
-
-	if (!(s[0] == '2' || s[0] == '4' || s[0] == '5') || s[1] != '.')
-		return 0;
-	for (const char *p = s + 2;; p++) {
-		if (*p >= '0' && *p <= '9' && digits < 3) {
-			digits++;
-		} else if ((*p == '.' || *p == '\0') && digits > 0) {
-			part++;
-			digits = 0;
-			if (*p == '\0')
-				return part == 2;
-			if (part == 2)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
+	return job_status_ok(s);
 }
 
 /* Exactly one record for key, at most max bytes. */

@@ -103,62 +103,8 @@ void sw_close(struct sched *s, struct sworker *w, const char *why)
 	close_worker(s, w, why, 0);
 }
 
-/* 1 if t[0..n) is printable ASCII. */
-static int printable(const unsigned char *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (t[i] < 0x20 || t[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* Parse one result frame (see sched_int.h).  Pure: no state but *r. */
-int sw_parse_result(const unsigned char *p, size_t n, const struct sw_expect *x,
-                    struct sw_result *r)
-{
-	struct frame_reader fr;
-	uint64_t id, index, code;
-	char cls[8];
-	const unsigned char *t;
-	size_t tn;
-
-	memset(r, 0, sizeof *r);
-	fr_init(&fr, p, n);
-	if (fr_is(&fr, "bye") == 1) {
-		r->kind = SWR_BYE;
-		return fr_end(&fr) == 0 ? 0 : -1;
-	}
-	if (fr_is(&fr, "done") == 1) {
-		r->kind = SWR_DONE;
-		return x->has_job && fr_u64(&fr, &id, UINT64_MAX) == 0 && fr_end(&fr) == 0 &&
-		       id == x->job_id ? 0 : -1;
-	}
-	if (fr_is(&fr, "rcpt") != 1)
-		return -1;
-	r->kind = SWR_RCPT;
-	if (!x->has_job || x->n == 0 || fr_u64(&fr, &id, UINT64_MAX) < 0 || id != x->job_id ||
-	    fr_u64(&fr, &index, x->n - 1) < 0 || fr_str(&fr, cls, sizeof cls) < 0 ||
-	    fr_u64(&fr, &code, 999) < 0 || fr_str(&fr, r->status, sizeof r->status) < 0 ||
-	    fr_bytes(&fr, &t, &tn, SSTATE_TEXT_MAX) < 0 || fr_end(&fr) < 0 ||
-	    !sstate_status_ok(r->status) || !printable(t, tn))
-		return -1;
-	if (strcmp(cls, "ok") == 0)
-		r->cls = 'o';
-	else if (strcmp(cls, "temp") == 0)
-		r->cls = 't';
-	else if (strcmp(cls, "perm") == 0)
-		r->cls = 'p';
-	else
-		return -1;
-	r->index = (size_t)index;
-	r->code = (unsigned)code;
-	memcpy(r->text, t, tn);
-	r->text[tn] = '\0';
-	return 0;
-}
-
 /* A parsed `rcpt` result for w's job; 0, or -1 (answered twice). */
-static int on_rcpt(struct sched *s, struct sworker *w, const struct sw_result *r)
+static int on_rcpt(struct sched *s, struct sworker *w, const struct job_result *r)
 {
 	struct sgroup *g = w->job;
 	size_t ri = g->idx[r->index];
@@ -173,14 +119,14 @@ static int on_rcpt(struct sched *s, struct sworker *w, const struct sw_result *r
 /* One frame from w; 0 go on, 1 w was closed (bye or malformed). */
 static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, size_t n)
 {
-	static struct sw_result r;
-	struct sw_expect x = { w->job != NULL, w->job ? w->job->job_id : 0,
+	static struct job_result r;
+	struct job_expect x = { w->job != NULL, w->job ? w->job->job_id : 0,
 	                       w->job ? w->job->n : 0 };
 
-	if (sw_parse_result(p, n, &x, &r) == 0) {
-		if (r.kind == SWR_RCPT && on_rcpt(s, w, &r) == 0)
+	if (job_result_parse(p, n, &x, &r) == 0) {
+		if (r.kind == JOB_R_RCPT && on_rcpt(s, w, &r) == 0)
 			return 0;
-		if (r.kind == SWR_DONE) {
+		if (r.kind == JOB_R_DONE) {
 			struct sgroup *g = w->job;
 			struct smsg *m = w->job_msg;
 
@@ -189,7 +135,7 @@ static int on_frame(struct sched *s, struct sworker *w, const unsigned char *p, 
 			smsg_group_end(s, m, g, "delivery worker gave no result");
 			return 0;
 		}
-		if (r.kind == SWR_BYE) {
+		if (r.kind == JOB_R_BYE) {
 			close_worker(s, w, "bye", 1);
 			return 1;
 		}

@@ -4,7 +4,8 @@
  * field for field; content outside the envelope grammar (addresses,
  * NOTIFY, ORCPT, ENVID, RET, the destination domain) is flagged for a
  * per-recipient answer and never refuses the frame; only the framing and
- * the caps refuse it.
+ * the caps refuse it; a worker's result frames read back in queued's
+ * reader, which refuses what the writer refuses.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,6 +153,41 @@ static void test_framing_and_caps_refuse(void **state)
 	assert_int_equal(round_trip(&j, big, "", "", "", r, 1), -1);	/* domain cap 255 */
 }
 
+static void test_results_round_trip(void **state)
+{
+	unsigned char buf[2048];
+	struct job_expect x = { 1, 9, 2 };
+	struct job_result r;
+	const unsigned char *f, *p;
+	size_t n, pl, used;
+
+	(void)state;
+	f = frame_rcpt(buf, sizeof buf, &n, 9, 1, "perm", 550, "5.1.10", "no such user");
+	assert_non_null(f);
+	assert_int_equal(netstring_parse(f, n, sizeof buf, &p, &pl, &used), NS_OK);
+	assert_int_equal(job_result_parse(p, pl, &x, &r), 0);
+	assert_int_equal(r.kind, JOB_R_RCPT);
+	assert_int_equal(r.index, 1);
+	assert_int_equal(r.cls, 'p');
+	assert_int_equal(r.code, 550);
+	assert_string_equal(r.status, "5.1.10");
+	assert_string_equal(r.text, "no such user");
+	x.job_id = 8;	/* another job's result */
+	assert_int_equal(job_result_parse(p, pl, &x, &r), -1);
+	x.job_id = 9;
+	x.n = 1;	/* index out of the job */
+	assert_int_equal(job_result_parse(p, pl, &x, &r), -1);
+	/* the writer refuses what the reader would */
+	assert_null(frame_rcpt(buf, sizeof buf, &n, 9, 0, "perm", 550, "5.1", "x"));
+	assert_null(frame_rcpt(buf, sizeof buf, &n, 9, 0, "perm", 550, "3.0.0", "x"));
+	assert_null(frame_rcpt(buf, sizeof buf, &n, 9, 0, "perm", 550, "5.0.0", "a\r\nb"));
+	assert_null(frame_rcpt(buf, sizeof buf, &n, 9, 0, "fine", 250, "2.0.0", "x"));
+	f = frame_done(buf, sizeof buf, &n, 9);
+	assert_int_equal(netstring_parse(f, n, sizeof buf, &p, &pl, &used), NS_OK);
+	assert_int_equal(job_result_parse(p, pl, &x, &r), 0);
+	assert_int_equal(r.kind, JOB_R_DONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_destinations),
 		cmocka_unit_test(test_content_is_flagged_not_fatal),
 		cmocka_unit_test(test_framing_and_caps_refuse),
+		cmocka_unit_test(test_results_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
