@@ -109,6 +109,7 @@ int main(int argc, char *argv[])
 		log_fatal("out of memory");
 	if (qdir_open(&d.q, a.root, own, a.uid, a.gid, err, sizeof err) < 0)
 		log_fatal("queue: %s", err);
+	(void)quota_load(&d.quota, d.q.root, (uint64_t)time(NULL));
 	if (recover_queue(&d.q, &st) < 0)
 		log_fatal("queue recovery failed");
 	log_recovery(&st);

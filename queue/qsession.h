@@ -78,6 +78,7 @@ struct qsession {
 	unsigned char *rcpts;		/* envelope_rcpt_encode records */
 	size_t rcpt_len, rcpt_cap;
 	uint64_t nrcpt;
+	struct quota_resv resv;		/* the quota this transaction holds */
 	struct commit c;
 	struct hdrscan h;
 	int too_big;
@@ -109,10 +110,11 @@ void qsession_init(struct qsession *s, int fd);
 enum qs_result qsession_frame(struct queued *d, struct qsession *s,
                               const unsigned char *payload, size_t len, struct qreply *r);
 /* After the round's commit_group: a durable message -> 250 with the id
- * (and the quota charged), else the message is removed and r says 452
- * or 451 (commit_reply_code). */
+ * (its quota reservation kept as the charge), else the message is removed
+ * and r says 452 or 451 (commit_reply_code). */
 void qsession_commit_done(struct queued *d, struct qsession *s, struct qreply *r);
-/* Drop any open transaction (its files are removed). */
+/* Drop any open transaction (its files are removed, its quota
+ * reservation released). */
 void qsession_reset(struct queued *d, struct qsession *s);
 
 #endif

@@ -403,6 +403,7 @@ static void round_once(struct server *sv)
 	size_t base = 0, nfd, nw;
 	int timeout = expire(sv);
 
+	quota_tick(&sv->d->quota, clock_ms());
 	compact(sv);
 	sv->pfd[base++] = (struct pollfd){ .fd = QUEUED_FD_CONTROL, .events = POLLIN };
 	sv->pfd[base++] = (struct pollfd){ .fd = sv->admin_fd, .events = POLLIN };
@@ -455,6 +456,8 @@ int server_run(struct queued *d, int admin_fd)
 	for (size_t i = 0; i < sv.n; i++)
 		if (sv.s[i].fd >= 0)
 			close_session(&sv, &sv.s[i], NULL);
+	if (d->quota.dirfd >= 0)
+		(void)quota_save(&d->quota, 1);	/* exact counters: no block lost */
 	log_event("stopped", "reason=control-closed committed=%llu",
 	          (unsigned long long)d->committed);
 	return 0;
