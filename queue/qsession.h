@@ -1,8 +1,8 @@
 /*
  * qsession.h — one smtpd session as postern-queued sees it, and the
  * grammar it speaks on that session's SOCK_SEQPACKET socket (one
- * netstring frame per packet, lib/netstring.h; contract in
- * /work/notes/protocol.md and smtpd/queue_client.h):
+ * netstring frame per packet, lib/netstring.h; the client side is
+ * smtpd/queue_client.h):
  *
  *   smtpd -> queued
  *     `mail` ticket reverse_path size body smtputf8 ret envid   IDLE -> MAIL
@@ -25,9 +25,10 @@
  *   553 5.7.1   envelope or header sender not allowed for the login
  *   552 5.3.4   SIZE= or the message over message_size_max, header over 64 KiB
  *   452 4.5.3   over recipients_max
- *   450 4.7.1   over the login's quota
+ *   450 4.7.1   over the login's quota (reserved at MAIL/RCPT, quota.h)
  *   452 4.3.1   disk full, or free space under queue_minfree
- *   451 4.3.0   write error, table error, no key yet
+ *   451 4.3.0   write error, table error, no key yet, quota counters
+ *               not saved
  *   554 5.5.1   data without a recipient
  *   550 5.6.0   message without a From: field (header check on); a bare
  *               CR, bare LF or NUL in the header section (always)

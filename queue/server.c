@@ -16,6 +16,10 @@
  * all their files durable, renames them and syncs the directories once
  * (commit.c), and only then are their 250s sent.
  *
+ * Each round starts with quota_tick: the quota counters are saved when
+ * they changed and the last save is a second old (quota_state.c); at the
+ * end, after the sessions are closed, they are saved exactly.
+ *
  * A session is not read again in the round after a request answered
  * with a reply: smtpd waits for every reply before its next request
  * (only `chunk` has none), so that read would only find EAGAIN (two
@@ -208,7 +212,7 @@ static int set_tls(struct server *sv, struct frame_reader *fr)
 	return 0;
 }
 
-/* The `worker` frame: kind route + the job channel (notes/sched.md §1).
+/* The `worker` frame: kind route + the job channel (deliver/job.h).
  * fd is always consumed. */
 static int adopt_worker(struct server *sv, struct frame_reader *fr, int fd)
 {
