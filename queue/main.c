@@ -10,7 +10,7 @@
  *
  * The checklist: arguments, descriptors, SIGPIPE ignored, sodium_init and
  * tzset (before the chroot), open the queue directory as descriptors
- * (qdir.c), start-up recovery (recover.c), the scheduler's index (one
+ * (qdir.c), read the quota counters (quota_state.c), start-up recovery (recover.c), the scheduler's index (one
  * scan of new/ and cur/, sched.c; its time is logged), bind the admin socket
  * queue/control (control.c), enter the sandbox (chroot = the queue
  * directory, uid postern-queue, queue/sandbox_rules.c), say `ready`, serve
@@ -107,6 +107,7 @@ int main(int argc, char *argv[])
 		log_fatal("out of memory");
 	if (qdir_open(&d.q, a.root, own, a.uid, a.gid, err, sizeof err) < 0)
 		log_fatal("queue: %s", err);
+	(void)quota_load(&d.quota, d.q.root, (uint64_t)time(NULL));
 	if (recover_queue(&d.q, &st) < 0)
 		log_fatal("queue recovery failed");
 	log_recovery(&st);

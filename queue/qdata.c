@@ -297,7 +297,7 @@ void qsession_commit_done(struct queued *d, struct qsession *s, struct qreply *r
 		qreply_set(r, code, etext);
 		return;
 	}
-	quota_charge(&d->quota, s->login, s->nrcpt, (uint64_t)time(NULL));
+	quota_settle(&s->resv);	/* before qsession_reset, which would release it */
 	d->committed++;
 	if (d->sched != NULL)
 		sched_add(d->sched, s->c.id);	/* the scheduler sees it at once */

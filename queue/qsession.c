@@ -45,6 +45,7 @@ void qsession_reset(struct queued *d, struct qsession *s)
 {
 	commit_undo(&s->c, &d->q);
 	commit_init(&s->c);
+	quota_release(&d->quota, s->login, &s->resv, (uint64_t)time(NULL));
 	hdrscan_end(&s->h);
 	free(s->rcpts);
 	s->rcpts = NULL;
@@ -155,7 +156,7 @@ static enum qs_result on_mail(struct queued *d, struct qsession *s, struct frame
 		return refuse(s, r, "mail", 553, "5.7.1 Sender address not allowed for this login",
 		              "sender");
 	}
-	ok = quota_check_message(&d->quota, &d->quotas, s->login, (uint64_t)time(NULL));
+	ok = quota_reserve_message(&d->quota, &d->quotas, s->login, &s->resv, (uint64_t)time(NULL));
 	if (ok != 0)
 		return refuse(s, r, "mail", ok < 0 ? 451 : 450,
 		              ok < 0 ? "4.3.0 Temporary lookup failure"
@@ -201,7 +202,9 @@ static enum qs_result on_rcpt(struct queued *d, struct qsession *s, struct frame
 		return QR_CLOSE;
 	if (s->nrcpt >= d->conf.rcpt_max)
 		return refuse(s, r, "rcpt", 452, "4.5.3 Too many recipients", "recipients_max");
-	q = quota_check_rcpt(&d->quota, &d->quotas, s->login, s->nrcpt, (uint64_t)time(NULL));
+	/* Reserved before it is kept: if keep_rcpt fails, the unit stays
+	 * reserved until the transaction ends (never counted short). */
+	q = quota_reserve_rcpt(&d->quota, &d->quotas, s->login, &s->resv, (uint64_t)time(NULL));
 	if (q != 0)
 		return refuse(s, r, "rcpt", q < 0 ? 451 : 450,
 		              q < 0 ? "4.3.0 Temporary lookup failure"

@@ -25,9 +25,10 @@
  *   553 5.7.1   envelope or header sender not allowed for the login
  *   552 5.3.4   SIZE= or the message over message_size_max, header over 64 KiB
  *   452 4.5.3   over recipients_max
- *   450 4.7.1   over the login's quota
+ *   450 4.7.1   over the login's quota (reserved at MAIL/RCPT, quota.h)
  *   452 4.3.1   disk full, or free space under queue_minfree
- *   451 4.3.0   write error, table error, no key yet
+ *   451 4.3.0   write error, table error, no key yet, quota counters
+ *               not saved
  *   554 5.5.1   data without a recipient
  *   550 5.6.0   message without a From: field (header check on); a bare
  *               CR, bare LF or NUL anywhere in the message, or a last
@@ -80,6 +81,7 @@ struct qsession {
 	unsigned char *rcpts;		/* envelope_rcpt_encode records */
 	size_t rcpt_len, rcpt_cap;
 	uint64_t nrcpt;
+	struct quota_resv resv;		/* the quota this transaction holds */
 	struct commit c;
 	struct hdrscan h;
 	struct crlfcheck crlf;		/* line ends of the whole message */
@@ -112,10 +114,11 @@ void qsession_init(struct qsession *s, int fd);
 enum qs_result qsession_frame(struct queued *d, struct qsession *s,
                               const unsigned char *payload, size_t len, struct qreply *r);
 /* After the round's commit_group: a durable message -> 250 with the id
- * (and the quota charged), else the message is removed and r says 452
- * or 451 (commit_reply_code). */
+ * (its quota reservation kept as the charge), else the message is removed
+ * and r says 452 or 451 (commit_reply_code). */
 void qsession_commit_done(struct queued *d, struct qsession *s, struct qreply *r);
-/* Drop any open transaction (its files are removed). */
+/* Drop any open transaction (its files are removed, its quota
+ * reservation released). */
 void qsession_reset(struct queued *d, struct qsession *s);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * quota.c — per-login quotas (quota.h).  postern-queued, in the sandbox.
- * The counter table is a small linear array (QUOTA_USERS_MAX logins);
- * entries whose day window is over are reused first.
+ * quota.c — per-login quotas: limits, reservations and their release
+ * (quota.h).  postern-queued, in the sandbox.  The counter table is a
+ * small linear array (QUOTA_USERS_MAX logins); entries whose day window
+ * is over are reused first.  The state file and the high-water marks'
+ * reasoning are in quota_state.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,10 @@ int quota_init(struct quota_table *q)
 {
 	q->v = calloc(QUOTA_USERS_MAX, sizeof *q->v);
 	q->n = 0;
+	q->dirfd = -1;
+	q->dirty = q->save_failed = 0;
+	q->saved_ms = 0;
+	q->closed_day = QUOTA_NOT_CLOSED;
 	return q->v ? 0 : -1;
 }
 
@@ -104,20 +110,62 @@ int quota_limits_for(struct cdbfd *t, const char *login, struct quota_limits *l)
 	return apply(t, login, l);
 }
 
+/* 1 for the hourly counters. */
+static int hourly(int i)
+{
+	return i == QC_MSG_H || i == QC_RCPT_H;
+}
+
+/* The window counter i of e counts in. */
+static uint64_t window_of(const struct quota_entry *e, int i)
+{
+	return hourly(i) ? e->hour : e->day;
+}
+
+/* The limit for counter i. */
+static uint64_t limit_of(const struct quota_limits *l, int i)
+{
+	static const size_t off[QC_N] = {
+		[QC_MSG_H] = offsetof(struct quota_limits, msg_hour),
+		[QC_MSG_D] = offsetof(struct quota_limits, msg_day),
+		[QC_RCPT_H] = offsetof(struct quota_limits, rcpt_hour),
+		[QC_RCPT_D] = offsetof(struct quota_limits, rcpt_day),
+	};
+
+	return *(const uint64_t *)((const char *)l + off[i]);
+}
+
+/* Move e to the windows of now; a new window starts at zero. */
+static void roll(struct quota_entry *e, uint64_t now)
+{
+	uint64_t hour = now / 3600, day = now / 86400;
+
+	for (int i = 0; i < QC_N; i++) {
+		if (window_of(e, i) != (hourly(i) ? hour : day))
+			e->c[i] = e->hwm[i] = e->blk[i] = 0;
+	}
+	e->hour = hour;
+	e->day = day;
+}
+
+/* The entry of login, or NULL. */
+static struct quota_entry *find(struct quota_table *q, const char *login)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (strcmp(q->v[i].login, login) == 0)
+			return &q->v[i];
+	return NULL;
+}
+
 /* The entry for login, windows rolled to now; NULL if the table is full. */
 static struct quota_entry *entry(struct quota_table *q, const char *login, uint64_t now)
 {
-	struct quota_entry *e = NULL;
-	uint64_t hour = now / 3600, day = now / 86400;
+	struct quota_entry *e = find(q, login);
+	uint64_t day = now / 86400;
+	size_t len = strlen(login);
 
-	for (size_t i = 0; i < q->n; i++) {
-		if (strcmp(q->v[i].login, login) == 0) {
-			e = &q->v[i];
-			break;
-		}
-	}
 	if (e == NULL) {
-		if (strlen(login) > QUOTA_LOGIN_MAX)
+		if (len > QUOTA_LOGIN_MAX || len == 0)
 			return NULL;
 		for (size_t i = 0; i < q->n && e == NULL; i++)
 			if (q->v[i].day != day)
@@ -127,67 +175,115 @@ static struct quota_entry *entry(struct quota_table *q, const char *login, uint6
 		if (e == NULL)
 			return NULL;
 		memset(e, 0, sizeof *e);
-		memcpy(e->login, login, strlen(login) + 1);
-		e->hour = hour;
+		memcpy(e->login, login, len + 1);
+		e->hour = now / 3600;
 		e->day = day;
 	}
-	if (e->hour != hour) {
-		e->hour = hour;
-		e->msg_h = e->rcpt_h = 0;
-	}
-	if (e->day != day) {
-		e->day = day;
-		e->msg_d = e->rcpt_d = 0;
-	}
+	roll(e, now);
 	return e;
 }
 
-/* 1 if used + add goes over limit (0 = unlimited). */
-static int over(uint64_t limit, uint64_t used, uint64_t add)
+/* 1 if counter i of e may not take one more unit under l. */
+static int over(const struct quota_table *q, const struct quota_entry *e,
+                const struct quota_limits *l, int i)
 {
-	return limit != 0 && used + add > limit;
+	uint64_t limit = limit_of(l, i);
+
+	if (limit == 0)
+		return 0;	/* unlimited */
+	return q->closed_day == e->day || e->c[i] >= limit;
 }
 
-/* May login start a message? */
-int quota_check_message(struct quota_table *q, struct cdbfd *t, const char *login,
-                        uint64_t now)
+/* Count one unit on counter i; 1 if its high-water mark had to rise
+ * (the state file must be written before the unit may be used). */
+static int count(struct quota_entry *e, const struct quota_limits *l, int i)
+{
+	uint64_t limit = limit_of(l, i), blk;
+
+	e->c[i]++;
+	if (limit == 0 || e->c[i] <= e->hwm[i])
+		return 0;
+	blk = limit / QUOTA_BLOCK_DIV;
+	if (blk == 0)
+		blk = 1;
+	/* e->c[i] <= limit (over() said so), hence hwm >= c. */
+	e->hwm[i] = e->c[i] + blk - 1 < limit ? e->c[i] + blk - 1 : limit;
+	e->blk[i] = blk;
+	return 1;
+}
+
+/* Reserve one unit on the hourly counter h and the daily counter d. */
+static int reserve(struct quota_table *q, struct cdbfd *t, const char *login,
+                   struct quota_resv *r, uint64_t now, int h, int d)
 {
 	struct quota_limits l;
-	struct quota_entry *e;
+	struct quota_entry *e, saved;
+	int raise;
 
 	if (quota_limits_for(t, login, &l) < 0)
 		return -1;
 	e = entry(q, login, now);
 	if (e == NULL)
 		return 1;
-	return over(l.msg_hour, e->msg_h, 1) || over(l.msg_day, e->msg_d, 1);
-}
-
-/* May login add a recipient? */
-int quota_check_rcpt(struct quota_table *q, struct cdbfd *t, const char *login,
-                     uint64_t pending, uint64_t now)
-{
-	struct quota_limits l;
-	struct quota_entry *e;
-
-	if (quota_limits_for(t, login, &l) < 0)
-		return -1;
-	e = entry(q, login, now);
-	if (e == NULL)
+	if (over(q, e, &l, h) || over(q, e, &l, d))
 		return 1;
-	return over(l.rcpt_hour, e->rcpt_h, pending + 1) ||
-	       over(l.rcpt_day, e->rcpt_d, pending + 1);
+	saved = *e;
+	raise = count(e, &l, h);
+	raise |= count(e, &l, d);
+	q->dirty = 1;
+	if (raise && q->dirfd >= 0 && quota_save(q, 0) < 0) {
+		/* Whichever file the failed save left is at least saved's
+		 * marks (quota_state.c), so going back to them is safe. */
+		*e = saved;
+		return -1;
+	}
+	for (int k = 0; k < 2; k++) {
+		int i = k == 0 ? h : d;
+
+		if (r->win[i] != window_of(e, i) || r->n[i] == 0) {
+			r->win[i] = window_of(e, i);
+			r->n[i] = 0;	/* units of an older window need no release */
+		}
+		r->n[i]++;
+	}
+	return 0;
 }
 
-/* Count a committed message. */
-void quota_charge(struct quota_table *q, const char *login, uint64_t nrcpt, uint64_t now)
+/* Reserve a message (see quota.h). */
+int quota_reserve_message(struct quota_table *q, struct cdbfd *t, const char *login,
+                          struct quota_resv *r, uint64_t now)
 {
-	struct quota_entry *e = entry(q, login, now);
+	return reserve(q, t, login, r, now, QC_MSG_H, QC_MSG_D);
+}
 
-	if (e == NULL)
-		return;
-	e->msg_h++;
-	e->msg_d++;
-	e->rcpt_h += nrcpt;
-	e->rcpt_d += nrcpt;
+/* Reserve a recipient (see quota.h). */
+int quota_reserve_rcpt(struct quota_table *q, struct cdbfd *t, const char *login,
+                       struct quota_resv *r, uint64_t now)
+{
+	return reserve(q, t, login, r, now, QC_RCPT_H, QC_RCPT_D);
+}
+
+/* Give a reservation back (see quota.h). */
+void quota_release(struct quota_table *q, const char *login, struct quota_resv *r,
+                   uint64_t now)
+{
+	struct quota_entry *e = find(q, login);
+
+	if (e != NULL) {
+		roll(e, now);
+		for (int i = 0; i < QC_N; i++) {
+			if (r->n[i] == 0 || window_of(e, i) != r->win[i])
+				continue;
+			/* Saturating: never below zero, whatever r claims. */
+			e->c[i] -= r->n[i] < e->c[i] ? r->n[i] : e->c[i];
+			q->dirty = 1;
+		}
+	}
+	memset(r, 0, sizeof *r);
+}
+
+/* The reservation is now the charge (see quota.h). */
+void quota_settle(struct quota_resv *r)
+{
+	memset(r, 0, sizeof *r);
 }

@@ -14,6 +14,10 @@
  * fsync/fdatasync, sendmsg (a job frame with the message descriptor),
  * recvfrom (results), fcntl (O_NONBLOCK on worker channels) and
  * getdents64 (the index scan runs before the sandbox; `list` after).
+ * The quota state file (quota_state.c) needs no call of its own either:
+ * it is read before the sandbox, and saved with openat (O_NOFOLLOW |
+ * O_CREAT | O_TRUNC, relative to the queue directory fd), write, fsync,
+ * close, renameat and fsync of the directory, all allowed for commit.c.
  */
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -16,6 +16,10 @@
  * all their files durable, renames them and syncs the directories once
  * (commit.c), and only then are their 250s sent.
  *
+ * Each round starts with quota_tick: the quota counters are saved when
+ * they changed and the last save is a second old (quota_state.c); at the
+ * end, after the sessions are closed, they are saved exactly.
+ *
  * A session is not read again in the round after a request answered
  * with a reply: smtpd waits for every reply before its next request
  * (only `chunk` has none), so that read would only find EAGAIN (two
@@ -390,6 +394,7 @@ static void round_once(struct server *sv)
 	size_t base = 0, nfd, nw;
 	int timeout = expire(sv);
 
+	quota_tick(&sv->d->quota, clock_ms());
 	compact(sv);
 	sv->pfd[base++] = (struct pollfd){ .fd = QUEUED_FD_CONTROL, .events = POLLIN };
 	sv->pfd[base++] = (struct pollfd){ .fd = sv->admin_fd, .events = POLLIN };
@@ -442,6 +447,8 @@ int server_run(struct queued *d, int admin_fd)
 	for (size_t i = 0; i < sv.n; i++)
 		if (sv.s[i].fd >= 0)
 			close_session(&sv, &sv.s[i], NULL);
+	if (d->quota.dirfd >= 0)
+		(void)quota_save(&d->quota, 1);	/* exact counters: no block lost */
 	log_event("stopped", "reason=control-closed committed=%llu",
 	          (unsigned long long)d->committed);
 	return 0;

@@ -128,19 +128,20 @@ static void test_quota_parse(void **state)
 static void test_quota_counting(void **state)
 {
 	struct quota_table q;
+	struct quota_resv r = { 0 };
 	struct cdbfd none;
 
 	(void)state;
 	cdbfd_init(&none);
 	assert_int_equal(quota_init(&q), 0);
 	for (int i = 0; i < QUOTA_DEFAULT_MSG_HOUR; i++) {
-		assert_int_equal(quota_check_message(&q, &none, "a@x", 7200), 0);
-		quota_charge(&q, "a@x", 1, 7200);
+		assert_int_equal(quota_reserve_message(&q, &none, "a@x", &r, 7200), 0);
+		quota_settle(&r);
 	}
-	assert_int_equal(quota_check_message(&q, &none, "a@x", 7200), 1);
-	assert_int_equal(quota_check_message(&q, &none, "b@x", 7200), 0);
+	assert_int_equal(quota_reserve_message(&q, &none, "a@x", &r, 7200), 1);
+	assert_int_equal(quota_reserve_message(&q, &none, "b@x", &r, 7200), 0);
 	/* the next hour starts afresh */
-	assert_int_equal(quota_check_message(&q, &none, "a@x", 10800), 0);
+	assert_int_equal(quota_reserve_message(&q, &none, "a@x", &r, 10800), 0);
 	free(q.v);
 }
 
