@@ -1,7 +1,7 @@
 /*
  * bench/argon2probe.c — machine limit: the time of one argon2id password
  * verification at libsodium's INTERACTIVE limits, the default of
- * postern-user (issue 7).  Not a server process; never run by `make check`.
+ * postern-user.  Not a server process; never run by `make check`.
  *
  * Hashes one password with crypto_pwhash_str (OPSLIMIT/MEMLIMIT_INTERACTIVE),
  * then times N (default 7) crypto_pwhash_str_verify calls on one thread.

@@ -1,6 +1,6 @@
 /*
  * bench/commitprobe.c — machine limit: durable one-at-a-time commits/s
- * (issue 7).  Not a server process; never run by `make check`.
+ * (bench/README.md).  Not a server process; never run by `make check`.
  *
  * In DIR (default /var/tmp, the disk the bench queue lives on) each commit
  * writes S bytes (default 4096) into tmp/N, fsyncs it, renames it into

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/deps.sh — `make bench-deps`: install what the Postfix side of the
-# benchmark needs (issue 7), non-interactively, without configuring or
+# benchmark needs (bench/README.md), non-interactively, without configuring or
 # starting the system's own Postfix.  Never run by `make check`.
 #
 # debconf is preseeded with "No configuration", so the package writes no

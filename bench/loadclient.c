@@ -1,6 +1,7 @@
 /*
  * bench/loadclient.c — SMTP submission load client for the benchmarks
- * (issue 7).  Not part of any server process and never run by `make check`.
+ * (bench/README.md).  Not part of any server process and never run by
+ * `make check`.
  *
  * One thread per session, blocking sockets with SO_RCVTIMEO/SO_SNDTIMEO so
  * every wait is bounded.  Each session: connect (TCP_NODELAY), greeting,

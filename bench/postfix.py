@@ -1,5 +1,5 @@
-"""bench/postfix.py — a private Postfix instance for the comparison of
-issue 7, used by bench/run.py.  Never part of `make check`.
+"""bench/postfix.py — a private Postfix instance for the comparison in
+bench/README.md, used by bench/run.py.  Never part of `make check`.
 
 Everything lives in one directory under the bench's temporary directory:
 etc/ (config_directory: main.cf, master.cf, sasl/smtpd.conf, sasldb2),

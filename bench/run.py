@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""postern benchmarks (issue 7), driven by `make bench` through bench/run.sh.
+"""postern benchmarks (bench/README.md), driven by `make bench` through
+bench/run.sh.
 Prints numbers, never a verdict; never part of `make check`.
 
 Sets up a private instance with postern-setup in a temporary directory
@@ -145,7 +146,8 @@ class Instance:
             f.write("listen = 127.0.0.1:%d tls\nconnections_max = 1000\n"
                     "connections_per_ip_max = 1000\n%s" % (self.tls, extra_conf))
         # no routes table: the scheduler stays idle and every message stays
-        # in queue/new (notes/sched.md §3), whatever postern-setup wrote
+        # in queue/new (INSTALL.md "Delivery scheduling"), whatever
+        # postern-setup wrote
         for name in ("routes", "routes.cdb"):
             if os.path.exists(os.path.join(self.dir, name)):
                 os.unlink(os.path.join(self.dir, name))

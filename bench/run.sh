@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/run.sh — `make bench`: build nothing, run bench/run.py (the private
-# instance, the scenarios of issue 7 that need no delivery, the machine
+# instance, the scenarios that need no delivery, the machine
 # limits, the table).  Needs root.  Never part of `make check`.
 #   POSTERN_BIN=DIR BENCH_BUILD=DIR [ROUNDS=5] [MEM_ROUNDS=3]
 #   [SCENARIOS=S1,S2,S3,M] [BENCH_DIR=/var/tmp] [POSTFIX=0] bench/run.sh

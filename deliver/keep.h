@@ -1,7 +1,7 @@
 /*
  * keep.h — the one SMTP session postern-deliver keeps open between jobs
- * (issue 7, scenario D: Postfix reuses its connections to a smarthost,
- * we opened one per job).  Runs in the sandbox.
+ * (bench/README.md "Scenario D": Postfix reuses its connections to a
+ * smarthost, we opened one per job).  Runs in the sandbox.
  *
  * A session is kept after a transaction that ended cleanly (a final reply
  * other than 421, no protocol error; smtpclient.h `reusable`) and serves

@@ -1,6 +1,6 @@
 /*
  * main_maildir.c — postern-maildir, the local delivery worker for one
- * `maildir:` route (DESIGN §1, §5 routes; the queued <-> worker contract).
+ * `maildir:` route (DESIGN §1; route grammar in lib/routespec.h).
  * The master opens the maildir root O_DIRECTORY|O_NOFOLLOW, derives its
  * owner with fstat, refuses root and owners below maildir_uid_min, and
  * execs this program as root with the arguments of maildir_args.h and the

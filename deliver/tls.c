@@ -8,7 +8,7 @@
  * sandbox: memory only, no file): parsing Debian's 140-certificate
  * bundle costs about 35 ms of CPU, paid before by every worker at every
  * recycling (every deliver_batch jobs) although most routes never verify
- * (issue 7, bench scenario D).  Failure policy: an unreadable bundle at
+ * (bench/README.md "Scenario D").  Failure policy: an unreadable bundle at
  * start is fatal (exit 111); one that yields no certificate makes each
  * tls=verify attempt temp 4.7.5.
  */

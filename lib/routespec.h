@@ -1,6 +1,6 @@
 /*
- * routespec.h — the grammar of one routes.cdb entry (notes/sched.md §3,
- * INSTALL.md "Routes"), checked in one place: by `postern-table build
+ * routespec.h — the grammar of one routes.cdb entry (INSTALL.md
+ * "Routes"), checked in one place: by `postern-table build
  * routes` (so a bad route is refused with FILE:LINE and the reason before
  * it reaches a running service) and by the master when it derives the
  * postern-maildir workers from the table.

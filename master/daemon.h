@@ -1,6 +1,7 @@
 /*
  * daemon.h — generic supervision of the master's long-running daemons
- * (postern-authd, postern-queued; /work/notes/daemons.md, DESIGN §1, §4).
+ * (postern-authd, postern-queued; control grammar in lib/ctlchan.h;
+ * DESIGN §1, §4).
  *
  * A role registers a struct daemon_role in its slot; daemon.c then spawns
  * it by fork+exec (as root, empty environment, descriptors of lib/fds.h

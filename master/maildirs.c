@@ -1,7 +1,8 @@
 /*
  * maildirs.c — the maildir routes of the delivery pool (maildirs.h;
- * notes/sched.md §1, §2): which postern-maildir slots the pool keeps, and
- * whether a maildir root may be handed to one.
+ * INSTALL.md "Maildir routes and `maildir_uid_min`"): which
+ * postern-maildir slots the pool keeps, and whether a maildir root may be
+ * handed to one.
  *
  * Routes: the distinct `maildir:` values of routes.cdb, walked with
  * cdb_seq* on the master's table descriptor (tables.h), at start and each

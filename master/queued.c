@@ -7,7 +7,8 @@
  *                  -c CONNECTIONS_MAX -H 0|1 -I 0|1 -S 0|1
  *                  -O HELO -R RETRY_MIN_S -X RETRY_MAX_S -L LIFETIME_S
  *                  -D DELAY_NOTICE_S -W CONCURRENCY -P PER_DESTINATION
- * (queue/args.h; the last line is the scheduler's, notes/sched.md §2) with no descriptor beyond 0..3: it is sent `key` first,
+ * (queue/args.h; the last line is the scheduler's, INSTALL.md "Delivery"
+ * configuration keys) with no descriptor beyond 0..3: it is sent `key` first,
  * then `table senders|routes|quotas` for each table present, again
  * whenever the master reopens one, and a `session` frame with the
  * session's channel for every connection (daemon.c).  IDLE_S is the

@@ -1,10 +1,10 @@
 /*
  * workers.c — the pool of delivery workers: its slots, spawning,
  * binding to queued, respawn with backoff, reaping and shutdown
- * (contract in workers.h; notes/sched.md §1, §2; descriptors in lib/fds.h
- * DELIVER_FD_* and MAILDIR_FD_*; arguments in deliver/args.h and
- * deliver/maildir_args.h).  Which maildir slots exist, and the checks of
- * a maildir root, are maildirs.c's.
+ * (contract in workers.h; job channel grammar in lib/jobchan.h;
+ * descriptors in lib/fds.h DELIVER_FD_* and MAILDIR_FD_*; arguments in
+ * deliver/args.h and deliver/maildir_args.h).  Which maildir slots exist, and
+ * the checks of a maildir root, are maildirs.c's.
  *
  * Per worker: fork + execveat of the program opened at start, as root with
  * an empty environment; 0, 1 /dev/null, 2 its log pipe (relayed with the

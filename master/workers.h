@@ -1,7 +1,7 @@
 /*
- * workers.h — the master's pool of delivery workers (notes/sched.md §1,
- * §2; DESIGN §1): `deliver_workers` postern-deliver processes and one
- * postern-maildir per distinct `maildir:/path` value of routes.cdb, each
+ * workers.h — the master's pool of delivery workers (INSTALL.md "The
+ * workers"; DESIGN §1): `deliver_workers` postern-deliver processes and
+ * one postern-maildir per distinct `maildir:/path` value of routes.cdb, each
  * serving ONE postern-queued instance through a SOCK_SEQPACKET job
  * channel whose other end the master hands queued in a `worker` frame
  * (daemon.h control grammar).

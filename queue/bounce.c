@@ -1,6 +1,6 @@
 /*
  * bounce.c — committing a delivery status notification as a new queue
- * message from <> (bounce.h; notes/sched.md §4).  postern-queued, in its
+ * message from <> (bounce.h).  postern-queued, in its
  * sandbox: the report is composed by bounce_compose.c straight into
  * tmp/<id> through commit.h, then committed synchronously as a group of
  * one (fdatasync of both files, env/ then new/ rename, directory fsync),
@@ -25,7 +25,7 @@
 #include "bounce_compose.h"
 #include "commit.h"
 
-/* queue_lifetime's default (notes/sched.md §2) when -L was not given. */
+/* queue_lifetime's default (INSTALL.md "Delivery") when -L was not given. */
 #define BOUNCE_LIFETIME_DEFAULT 432000u
 
 /* A buffered sink into the commit. */

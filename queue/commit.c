@@ -35,12 +35,13 @@
  * committed (expected from ext4's design; the VM exposes no jbd2 counters
  * to prove it, and the measured gain below is small).  On an ext4 without
  * a journal (the CI VM's root filesystem, perf: ext4_fsync_nojournal)
- * there is nothing to merge: each fdatasync/fsync writes its own data,
- * inode and directory blocks serially, ~0.55 ms for the four on a quiet
- * disk (notes/perf-S1S2.md); sync_file_range still lets the two data
- * writes overlap.  A helper thread pool would need clone and futex in queued's
- * seccomp list for no measured gain; syncfs flushes the whole filesystem
- * (everything anyone wrote), which only pays when the queue has its own.
+ * there is nothing to merge: each fdatasync/fsync writes its own data, inode
+ * and directory blocks serially, ~0.55 ms for the four on a quiet disk
+ * (bench/README.md "Profile: one session (S1) and 20 sessions (S2)");
+ * sync_file_range still lets the two data writes overlap.  A helper thread
+ * pool would need clone and futex in queued's seccomp list for no measured
+ * gain; syncfs flushes the whole filesystem (everything anyone wrote), which
+ * only pays when the queue has its own.
  * Measured on the CI VM (ext4 on virtio, 2 cores) with a throwaway C
  * loop doing exactly these steps for a 4 KiB message and a 1 KiB
  * envelope per message, 3 runs of 150 rounds each (noisy: other builds

@@ -122,7 +122,8 @@ int sched_run(struct sched *s)
 	struct sentry *e;
 	size_t max_active = (size_t)s->d->conf.concurrency + SCHED_ACTIVE_EXTRA;
 
-	/* No routes table: idle, nothing leaves new/ (notes/sched.md §3). */
+	/* No routes table: idle, nothing leaves new/ (INSTALL.md "Delivery
+	 * scheduling"). */
 	if (s->d->routes.fd < 0 || !s->d->routes.ready)
 		return 1000;
 	if (!s->ever_worker && now < s->started + SCHED_GRACE_S)

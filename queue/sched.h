@@ -1,6 +1,6 @@
 /*
  * sched.h — the scheduler of postern-queued (DESIGN §2 step 7, §5;
- * contract /work/notes/sched.md §1, §3, §5).  Single-threaded, inside
+ * behaviour in INSTALL.md "Delivery scheduling").  Single-threaded, inside
  * queued's sandbox, driven by server.c's poll loop.
  *
  * Descriptors: the job channels of the delivery workers, one per
@@ -31,7 +31,7 @@
 /* Most job channels queued keeps (the master sends deliver_workers plus
  * one per maildir route). */
 #define SCHED_WORKERS_MAX 256
-/* Longest route in a `worker` frame (notes/sched.md §1: <= 400). */
+/* Longest route in a `worker` frame (lib/ctlchan.h: <= 400). */
 #define SCHED_ROUTE_ARG_MAX 400
 
 /* Create the scheduler for d (d->sched is set).  NULL if out of memory. */

@@ -7,19 +7,18 @@
  * fstat + mmap (cdb), unlinkat, fsync.
  *
  * The end of a round (finish): each answer is logged (event=delivered,
- * deferred, bounced or expired; notes/sched.md §5); failed recipients
- * whose NOTIFY wants it get one RFC 3464 report (bounce_queue, committed
- * durably before anything is removed); a delay notice is sent once after
- * -D when NOTIFY allows; then either the message is complete — it stays
- * in the active list (busy for hold/delete) until the end of the poll
- * round's dispatch, where every complete message of the round is removed
- * together (smsg_flush_removals): each cur/<id> first (the commit point
- * of "done"), one fsync of cur/, then each env/<id> and state/<id> — or
- * state/<id> is written (sched_state.c) and the message
- * waits min(-R * 2^(attempts-1), -X) seconds.  A message older than -L
- * (from its arrival) is not tried again: its open recipients fail with
- * 4.4.7.  A report to <> is never made (a bounce that bounces is logged
- * and dropped).
+ * deferred, bounced or expired; INSTALL.md "Delivery scheduling"); failed
+ * recipients whose NOTIFY wants it get one RFC 3464 report (bounce_queue,
+ * committed durably before anything is removed); a delay notice is sent once
+ * after -D when NOTIFY allows; then either the message is complete — it stays
+ * in the active list (busy for hold/delete) until the end of the poll round's
+ * dispatch, where every complete message of the round is removed together
+ * (smsg_flush_removals): each cur/<id> first (the commit point of "done"),
+ * one fsync of cur/, then each env/<id> and state/<id> — or state/<id> is
+ * written (sched_state.c) and the message waits min(-R * 2^(attempts-1), -X)
+ * seconds.  A message older than -L (from its arrival) is not tried again: its
+ * open recipients fail with 4.4.7.  A report to <> is never made (a bounce
+ * that bounces is logged and dropped).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -327,7 +326,7 @@ void smsg_group_return(struct sched *s, struct smsg *m, struct sgroup *g)
 	          (unsigned long long)g->job_id);
 }
 
-/* One log line per recipient result (notes/sched.md §5). */
+/* One log line per recipient result (INSTALL.md "Delivery scheduling"). */
 static void log_result(struct smsg *m, size_t i, const char *event, int64_t now)
 {
 	struct logline l;

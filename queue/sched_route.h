@@ -1,8 +1,8 @@
 /*
  * sched_route.h — the pure decisions of the scheduler (sched_route.c):
- * the routes.cdb lookup of notes/sched.md §3, the destination a recipient
- * is grouped by, the grouping of a message's recipients into jobs and the
- * retry backoff.  No descriptor, no clock: unit-tested alone
+ * the routes.cdb lookup (grammar in lib/routespec.h), the destination a
+ * recipient is grouped by, the grouping of a message's recipients into jobs
+ * and the retry backoff.  No descriptor, no clock: unit-tested alone
  * (tests/unit/test_queue_sched.c).
  *
  * routes.cdb: key = recipient domain, lower-case ASCII, no trailing dot,

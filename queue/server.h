@@ -5,12 +5,12 @@
  * (sched.h).
  *
  * Control channel (SOCK_SEQPACKET, netstring frames, fds by SCM_RIGHTS;
- * contract in /work/notes/daemons.md), master -> queued:
+ * grammar in lib/ctlchan.h), master -> queued:
  *   `key` bytes(32)                          the auth MAC key
  *   `table` name fd                          "senders", "quotas", "routes"
  *   `session` id ip port listener mode + fd  a new session's socket
  *   `worker` kind route + fd                 a delivery worker's job channel
- *                                            (notes/sched.md §1, sched.h)
+ *                                            (lib/jobchan.h, sched.h)
  * queued -> master: `ready` once, after sandbox_enter.
  * A malformed control frame, an unexpected descriptor or EOF ends queued
  * (the master restarts it); a malformed session frame closes that session.

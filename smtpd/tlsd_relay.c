@@ -4,15 +4,16 @@
  * record layer allocates (SSL_MODE_RELEASE_BUFFERS frees the buffers of
  * an idle session).
  *
- * Syscalls per relayed burst (notes/perf-S1S2.md: 16 reads per message
- * in S1, most of them EAGAIN): the SSL reads ahead (one read() takes a
- * record's header and body, and whatever follows, instead of two), and an
- * end that said "would block" is not read again until poll reports it
- * (`drained`), so a burst costs one EAGAIN read, not three.  Both only
- * drop reads that could not return data: OpenSSL's buffered bytes are
- * always drained first (the read is retried until WANT_READ, which with
- * read-ahead means nothing complete is buffered).  Failure policy: any error ends the relay; the caller
- * logs and exits, which closes every pair (the master ends smtpd too).
+ * Syscalls per relayed burst (bench/README.md "Profile: one session (S1) and
+ * 20 sessions (S2)": 16 reads per message in S1, most of them EAGAIN): the
+ * SSL reads ahead (one read() takes a record's header and body, and whatever
+ * follows, instead of two), and an end that said "would block" is not read
+ * again until poll reports it (`drained`), so a burst costs one EAGAIN read,
+ * not three.  Both only drop reads that could not return data: OpenSSL's
+ * buffered bytes are always drained first (the read is retried until
+ * WANT_READ, which with read-ahead means nothing complete is
+ * buffered).  Failure policy: any error ends the relay; the caller logs and
+ * exits, which closes every pair (the master ends smtpd too).
  */
 #include "tlsd_relay.h"
 

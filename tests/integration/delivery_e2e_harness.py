@@ -1,7 +1,7 @@
-"""Helpers for the end-to-end delivery tests (issue 6): a postern instance
-made by postern-setup and run by the real master (master_harness.Master),
-with a routes table and the delivery keys of /work/notes/sched.md §2
-appended to its postern.conf; submission with smtplib (AUTH PLAIN over the
+"""Helpers for the end-to-end delivery tests: a postern instance made by
+postern-setup and run by the real master (master_harness.Master), with a
+routes table and the delivery keys (INSTALL.md "Delivery", configuration
+keys) appended to its postern.conf; submission with smtplib (AUTH PLAIN over the
 plain loopback listener, the demo login postern-setup creates); the
 recording SMTP servers and dnsmasq of deliver_harness; a maildir owned by a
 throw-away user; and a reader for RFC 3464 reports.

@@ -1,5 +1,5 @@
-"""The master's pool of delivery workers (master/workers.c, notes/sched.md
-§1, §2) under a real master with a routes table:
+"""The master's pool of delivery workers (master/workers.h; INSTALL.md "The
+workers") under a real master with a routes table:
 
 - the postern-deliver workers run as the deliver user, Seccomp 2, one
   filter more than the master, chrooted in the empty dir;

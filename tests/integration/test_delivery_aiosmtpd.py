@@ -1,6 +1,6 @@
-"""Delivery to a third-party SMTP server: Debian's python3-aiosmtpd (issue 6
-names it), not our own recording sink, so the client is checked against an
-implementation we did not write.
+"""Delivery to a third-party SMTP server: Debian's python3-aiosmtpd, not our
+own recording sink, so the client is checked against an implementation we
+did not write.
 
 A real master, smtpd, queued and postern-deliver; a `relay:` route to an
 aiosmtpd Controller on a free loopback port.  Three recipients of one

@@ -1,4 +1,4 @@
-"""TLS through a real master, operational cases (issue 5):
+"""TLS through a real master, operational cases:
 
 - the facts race: a client that pipelines EHLO + AUTH PLAIN in the same
   write right behind the handshake is always answered 235, never

@@ -1,8 +1,8 @@
-"""The scheduler in postern-queued (notes/sched.md §1, §3, §5), with
-queued alone (queue_harness): this test plays the master (it hands
-queued `worker` frames with one end of a socketpair) and the delivery
+"""The scheduler in postern-queued (queue/sched.h; INSTALL.md "Delivery
+scheduling"), with queued alone (queue_harness): this test plays the master
+(it hands queued `worker` frames with one end of a socketpair) and the delivery
 workers (it reads `job` frames with the message descriptor and answers
-`rcpt`/`done`, grammar deliver/job.h).  Root only (chroot, uid drop)."""
+`rcpt`/`done`, grammar lib/jobchan.h).  Root only (chroot, uid drop)."""
 import os
 import re
 import signal
