@@ -33,13 +33,12 @@
 #include "trusted.h"
 
 /* `data`: open the message file. */
-enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct frame_reader *fr,
-                           struct qreply *r)
+enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct qreply *r)
 {
 	const char *text;
 	int code;
 
-	if (fr_end(fr) < 0 || s->state != QS_MAIL)
+	if (s->state != QS_MAIL)
 		return QR_CLOSE;
 	if (s->nrcpt == 0) {
 		qreply_set(r, 554, "5.5.1 No valid recipients");
@@ -66,12 +65,10 @@ enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct frame_re
 }
 
 /* `chunk`: write through, scan the header and the line ends. */
-enum qs_result qdata_chunk(struct queued *d, struct qsession *s, struct frame_reader *fr)
+enum qs_result qdata_chunk(struct queued *d, struct qsession *s, const unsigned char *p,
+                           size_t n)
 {
-	const unsigned char *p;
-	size_t n;
-
-	if (s->state != QS_DATA || fr_bytes(fr, &p, &n, QS_CHUNK_MAX) < 0 || fr_end(fr) < 0)
+	if (s->state != QS_DATA)
 		return QR_CLOSE;
 	if (s->too_big || s->c.err)
 		return QR_NONE;
@@ -87,11 +84,9 @@ enum qs_result qdata_chunk(struct queued *d, struct qsession *s, struct frame_re
 }
 
 /* `abort`: smtpd gave up on the message; no reply. */
-enum qs_result qdata_abort(struct queued *d, struct qsession *s, struct frame_reader *fr)
+enum qs_result qdata_abort(struct queued *d, struct qsession *s)
 {
-	char reason[32];
-
-	if (s->state != QS_DATA || fr_str(fr, reason, sizeof reason) < 0 || fr_end(fr) < 0)
+	if (s->state != QS_DATA)
 		return QR_CLOSE;
 	qsession_reset(d, s);
 	return QR_NONE;
@@ -247,13 +242,12 @@ static int line_ends_refused(const struct qsession *s, struct qreply *r)
 }
 
 /* `end`: decide, then place. */
-enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_reader *fr,
-                         struct qreply *r)
+enum qs_result qdata_end(struct queued *d, struct qsession *s, struct qreply *r)
 {
 	const char *text;
 	int code;
 
-	if (fr_end(fr) < 0 || s->state != QS_DATA)
+	if (s->state != QS_DATA)
 		return QR_CLOSE;
 	if (s->too_big || s->h.overflow) {
 		qs_log_refused(s, "end", 552, s->too_big ? "size" : "header-size");

@@ -5,15 +5,16 @@
 #ifndef POSTERN_QUEUE_QDATA_H
 #define POSTERN_QUEUE_QDATA_H
 
-#include "netstring.h"
+#include <stddef.h>
+
 #include "qsession.h"
 
-enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct frame_reader *fr,
-                           struct qreply *r);
-enum qs_result qdata_chunk(struct queued *d, struct qsession *s, struct frame_reader *fr);
-enum qs_result qdata_end(struct queued *d, struct qsession *s, struct frame_reader *fr,
-                         struct qreply *r);
-enum qs_result qdata_abort(struct queued *d, struct qsession *s, struct frame_reader *fr);
+/* The DATA requests of lib/queuechan.h, already parsed. */
+enum qs_result qdata_begin(struct queued *d, struct qsession *s, struct qreply *r);
+enum qs_result qdata_chunk(struct queued *d, struct qsession *s, const unsigned char *p,
+                           size_t n);
+enum qs_result qdata_end(struct queued *d, struct qsession *s, struct qreply *r);
+enum qs_result qdata_abort(struct queued *d, struct qsession *s);
 
 /* Shared with qsession.c. */
 void qreply_set(struct qreply *r, int code, const char *text);

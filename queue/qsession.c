@@ -1,9 +1,10 @@
 /*
  * qsession.c — the per-session state machine of postern-queued: frame
- * dispatch, `mail`, `rcpt`, `rset` (grammar and replies in qsession.h;
+ * dispatch, `mail`, `rcpt`, `rset` (the channel's grammar is
+ * lib/queuechan.h, which smtpd links too; the replies are in qsession.h;
  * DATA, chunks and the commit are in qdata.c).  In the sandbox; every
  * frame comes from a postern-smtpd that may be compromised, so every
- * field is read by a typed getter that fails closed, and any violation
+ * frame is read by lib/queuechan.c, which fails closed, and any violation
  * closes only this session.
  */
 #include <stdlib.h>
@@ -11,10 +12,9 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-#include "dsnparam.h"
 #include "log.h"
 #include "mailbox.h"
-#include "netstring.h"
+#include "queuechan.h"
 #include "qdata.h"
 #include "qsession.h"
 #include "senders.h"
@@ -94,42 +94,32 @@ static enum qs_result refuse(struct qsession *s, struct qreply *r, const char *w
 	return QR_REPLY;
 }
 
-/* The fields of `mail`, checked for shape.  0 or -1. */
-static int read_mail(struct frame_reader *fr, struct qsession *s, const unsigned char **tk,
-                     size_t *tklen, uint64_t *size)
+/* The transaction's facts from a `mail` request, which lib/queuechan.c
+ * checked with the envelope grammar smtpd accepted them by: whatever
+ * passes it the delivery workers can send. */
+static void keep_mail(struct qsession *s, const struct qc_request *q)
 {
-	char smtputf8[4];
-
-	if (fr_bytes(fr, tk, tklen, TICKET_MAX) < 0 || fr_str(fr, s->sender, sizeof s->sender) < 0 ||
-	    fr_u64(fr, size, UINT64_MAX / 2) < 0 || fr_str(fr, s->body, sizeof s->body) < 0 ||
-	    fr_str(fr, smtputf8, sizeof smtputf8) < 0 || fr_str(fr, s->ret, sizeof s->ret) < 0 ||
-	    fr_str(fr, s->envid, sizeof s->envid) < 0 || fr_end(fr) < 0)
-		return -1;
-	if (strcmp(s->body, "7bit") != 0 && strcmp(s->body, "8bitmime") != 0)
-		return -1;
-	if (strcmp(smtputf8, "0") != 0 && strcmp(smtputf8, "1") != 0)
-		return -1;
-	s->smtputf8 = smtputf8[0] == '1';
-	/* The grammar smtpd accepted them by (lib/mailbox.h, dsnparam.h):
-	 * whatever passes here the delivery workers can send. */
-	if (!dsn_stored_ret_ok((const unsigned char *)s->ret, strlen(s->ret)) ||
-	    !mailbox_sender_ok((const unsigned char *)s->sender, strlen(s->sender), s->smtputf8) ||
-	    !dsn_stored_envid_ok((const unsigned char *)s->envid, strlen(s->envid)))
-		return -1;
-	return 0;
+	_Static_assert(sizeof s->sender >= sizeof q->sender && sizeof s->envid >= sizeof q->envid &&
+	               sizeof s->ret >= sizeof q->ret, "a mail request's fields fit");
+	memcpy(s->sender, q->sender, sizeof q->sender);
+	memcpy(s->ret, q->ret, sizeof q->ret);
+	memcpy(s->envid, q->envid, sizeof q->envid);
+	memcpy(s->body, q->eightbit ? "8bitmime" : "7bit", q->eightbit ? 9 : 5);
+	s->smtputf8 = q->smtputf8;
 }
 
 /* `mail`: identity, space, size, sender, quota. */
-static enum qs_result on_mail(struct queued *d, struct qsession *s, struct frame_reader *fr,
+static enum qs_result on_mail(struct queued *d, struct qsession *s, const struct qc_request *q,
                               struct qreply *r)
 {
-	const unsigned char *tk;
-	size_t tklen;
-	uint64_t size;
+	const unsigned char *tk = q->ticket;
+	size_t tklen = q->ticket_len;
+	uint64_t size = q->size;
 	int ok;
 
-	if (s->state != QS_IDLE || read_mail(fr, s, &tk, &tklen, &size) < 0)
+	if (s->state != QS_IDLE)
 		return QR_CLOSE;
+	keep_mail(s, q);
 	if (!d->have_key)
 		return refuse(s, r, "mail", 451, "4.3.0 Queue not ready, try again later", "no-key");
 	if (ticket_verify(tk, tklen, d->key, s->id, s->login, sizeof s->login) < 0) {
@@ -185,20 +175,14 @@ static int keep_rcpt(struct qsession *s, const char *addr, const char *notify,
 }
 
 /* `rcpt`: count and quota. */
-static enum qs_result on_rcpt(struct queued *d, struct qsession *s, struct frame_reader *fr,
+static enum qs_result on_rcpt(struct queued *d, struct qsession *s, const struct qc_request *rq,
                               struct qreply *r)
 {
-	static char addr[ENV_ADDR_MAX + 1], orcpt[ENV_XTEXT_MAX + 1];
-	char notify[ENV_FIELD_MAX];
 	int q;
 
-	if (s->state != QS_MAIL || fr_str(fr, addr, sizeof addr) < 0 ||
-	    fr_str(fr, notify, sizeof notify) < 0 || fr_str(fr, orcpt, sizeof orcpt) < 0 ||
-	    fr_end(fr) < 0)
-		return QR_CLOSE;
-	if (!mailbox_rcpt_ok((const unsigned char *)addr, strlen(addr), s->smtputf8) ||
-	    !dsn_stored_notify_ok((const unsigned char *)notify, strlen(notify)) ||
-	    !dsn_stored_orcpt_ok((const unsigned char *)orcpt, strlen(orcpt)))
+	/* UTF-8 only in a transaction whose MAIL had SMTPUTF8 (RFC 6531). */
+	if (s->state != QS_MAIL ||
+	    (!s->smtputf8 && mailbox_has_utf8((const unsigned char *)rq->addr, strlen(rq->addr))))
 		return QR_CLOSE;
 	if (s->nrcpt >= d->conf.rcpt_max)
 		return refuse(s, r, "rcpt", 452, "4.5.3 Too many recipients", "recipients_max");
@@ -209,7 +193,7 @@ static enum qs_result on_rcpt(struct queued *d, struct qsession *s, struct frame
 		return refuse(s, r, "rcpt", q < 0 ? 451 : 450,
 		              q < 0 ? "4.3.0 Temporary lookup failure"
 		                    : "4.7.1 Recipient quota exceeded, try again later", "quota");
-	if (keep_rcpt(s, addr, notify, orcpt) < 0)
+	if (keep_rcpt(s, rq->addr, rq->notify, rq->orcpt) < 0)
 		return refuse(s, r, "rcpt", 451, "4.3.0 Local error in processing", "memory");
 	s->nrcpt++;
 	qreply_set(r, 250, "2.1.5 Ok");
@@ -217,10 +201,9 @@ static enum qs_result on_rcpt(struct queued *d, struct qsession *s, struct frame
 }
 
 /* `rset`: forget the transaction. */
-static enum qs_result on_rset(struct queued *d, struct qsession *s, struct frame_reader *fr,
-                              struct qreply *r)
+static enum qs_result on_rset(struct queued *d, struct qsession *s, struct qreply *r)
 {
-	if (fr_end(fr) < 0 || s->state == QS_DATA || s->state == QS_COMMITTING)
+	if (s->state == QS_DATA || s->state == QS_COMMITTING)
 		return QR_CLOSE;
 	qsession_reset(d, s);
 	qreply_set(r, 250, "2.0.0 Ok");
@@ -231,22 +214,25 @@ static enum qs_result on_rset(struct queued *d, struct qsession *s, struct frame
 enum qs_result qsession_frame(struct queued *d, struct qsession *s,
                               const unsigned char *payload, size_t len, struct qreply *r)
 {
-	struct frame_reader fr;
+	static struct qc_request q;
 
-	fr_init(&fr, payload, len);
-	if (fr_is(&fr, "chunk") == 1)
-		return qdata_chunk(d, s, &fr);
-	if (fr_is(&fr, "mail") == 1)
-		return on_mail(d, s, &fr, r);
-	if (fr_is(&fr, "rcpt") == 1)
-		return on_rcpt(d, s, &fr, r);
-	if (fr_is(&fr, "data") == 1)
-		return qdata_begin(d, s, &fr, r);
-	if (fr_is(&fr, "end") == 1)
-		return qdata_end(d, s, &fr, r);
-	if (fr_is(&fr, "abort") == 1)
-		return qdata_abort(d, s, &fr);
-	if (fr_is(&fr, "rset") == 1)
-		return on_rset(d, s, &fr, r);
+	if (queuechan_read(payload, len, &q) != 0)
+		return QR_CLOSE;
+	switch (q.verb) {
+	case QC_CHUNK:
+		return qdata_chunk(d, s, q.chunk, q.chunk_len);
+	case QC_MAIL:
+		return on_mail(d, s, &q, r);
+	case QC_RCPT:
+		return on_rcpt(d, s, &q, r);
+	case QC_DATA:
+		return qdata_begin(d, s, r);
+	case QC_END:
+		return qdata_end(d, s, r);
+	case QC_ABORT:
+		return qdata_abort(d, s);
+	case QC_RSET:
+		return on_rset(d, s, r);
+	}
 	return QR_CLOSE;
 }

@@ -1,8 +1,8 @@
 /*
  * qsession.h — one smtpd session as postern-queued sees it, and the
- * grammar it speaks on that session's SOCK_SEQPACKET socket (one
- * netstring frame per packet, lib/netstring.h; smtpd's side is
- * smtpd/queue_client.h):
+ * states of the channel it speaks on that session's SOCK_SEQPACKET socket
+ * (the grammar, written once for both ends, is lib/queuechan.h; smtpd's
+ * side is smtpd/queue_client.c):
  *
  *   smtpd -> queued
  *     `mail` ticket reverse_path size body smtputf8 ret envid   IDLE -> MAIL
@@ -33,9 +33,10 @@
  *   550 5.6.0   message without a From: field (header check on); a bare
  *               CR, bare LF or NUL anywhere in the message, or a last
  *               line without CRLF (always)
- * Failure policy: a malformed frame, an unknown verb or a verb out of
- * sequence closes this session only (QR_CLOSE); its open message is
- * removed.
+ * Failure policy: a frame outside lib/queuechan.h's grammar (the envelope
+ * fields included), UTF-8 in a recipient of a transaction without
+ * SMTPUTF8, or a verb out of sequence closes this session only
+ * (QR_CLOSE); its open message is removed.
  */
 #ifndef POSTERN_QUEUE_QSESSION_H
 #define POSTERN_QUEUE_QSESSION_H

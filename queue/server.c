@@ -40,6 +40,7 @@
 #include "fdpass.h"
 #include "ctlchan.h"
 #include "log.h"
+#include "queuechan.h"
 #include "netstring.h"
 #include "qsession.h"
 #include "sched.h"
@@ -84,17 +85,12 @@ static int flush_reply(struct qsession *s)
  * is full (see the header); -1 if the session cannot go on. */
 static int send_reply(struct qsession *s, const struct qreply *r)
 {
-	struct frame_writer w;
 	const unsigned char *f;
 	size_t n;
 
 	if (s->out_len != 0)
 		return -1;	/* never two pending: it asked without reading */
-	fw_init(&w, s->out, sizeof s->out);
-	fw_str(&w, "reply");
-	fw_u64(&w, (uint64_t)r->code);
-	fw_str(&w, r->text);
-	f = fw_finish(&w, &n);
+	f = queuechan_write_reply(s->out, sizeof s->out, &n, (unsigned)r->code, r->text);
 	if (f == NULL)
 		return -1;
 	if (f != s->out)

@@ -1,22 +1,9 @@
 /*
- * queue_client.h — postern-smtpd's side of the queue channel (fd 5,
- * SOCK_SEQPACKET, one netstring frame per packet, lib/netstring.h):
- *
- *   smtpd -> queued:
- *     `mail` ticket reverse_path size(u64, 0 = not given)
- *            body(`7bit`|`8bitmime`) smtputf8(0|1) ret(`full`|`hdrs`|"")
- *            envid(raw or "")
- *     `rcpt` forward_path notify(raw or "") orcpt(raw or "")
- *     `data`
- *     `chunk` bytes          (dot-unstuffed, at most QUEUE_CHUNK_MAX; all
- *                             of them joined are CRLF lines without NUL, or
- *                             nothing: queued answers `end` 550 5.6.0
- *                             otherwise; a CRLF may be split between two)
- *     `end`                  (clean end of data)
- *     `abort` reason         (`bare-lf` `nul` `too-big` `line-too-long`
- *                             `timeout` `eof`; no reply)
- *     `rset`
- *   queued -> smtpd: `reply` code(u64 200..599) text(printable, <= 400)
+ * queue_client.h — postern-smtpd's side of the queue channel (fd 5; the
+ * grammar, requests `mail` `rcpt` `data` `chunk` `end` `abort` `rset`
+ * out and `reply` in, is lib/queuechan.h, which postern-queued links
+ * too).  `abort` reasons: `bare-lf` `nul` `too-big` `line-too-long`
+ * `timeout` `eof`.
  *
  * Exactly one reply per mail, rcpt, data, end and rset; one request at a
  * time.  Failure policy: EOF, error, timeout, a malformed frame or an
@@ -30,9 +17,10 @@
 #include <stdint.h>
 
 #include "mailarg.h"
+#include "queuechan.h"
 
-#define QUEUE_CHUNK_MAX 32768
-#define QUEUE_TEXT_MAX 400
+#define QUEUE_CHUNK_MAX QUEUECHAN_CHUNK_MAX
+#define QUEUE_TEXT_MAX QUEUECHAN_TEXT_MAX
 
 struct queue_reply {
 	int code;
