@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "memcdb.h"
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -106,20 +108,6 @@ static void test_roundtrip(void **state)
 	close(fd);
 }
 
-/* Write a CDB of raw records with cdb_make. */
-static int raw_cdb(const char *const *kv, size_t n)
-{
-	struct cdb_make m;
-	int fd = memfd();
-
-	assert_int_equal(cdb_make_start(&m, fd), 0);
-	for (size_t i = 0; i + 1 < n; i += 2)
-		assert_int_equal(cdb_make_add(&m, kv[i], (unsigned)strlen(kv[i]), kv[i + 1],
-		                              (unsigned)strlen(kv[i + 1])), 0);
-	assert_int_equal(cdb_make_finish(&m), 0);
-	return fd;
-}
-
 #define GOOD "version", "1", "id", "abcdefghijklmnopqrst", "sender", "", \
 	"user", "u@example.org", "session", "zzzzzzzzzzzzzzzzzzzz", "ip", "::1", \
 	"port", "25", "mode", "plain", "time", "1", "size", "0", "body", "7bit", \
@@ -128,7 +116,7 @@ static int raw_cdb(const char *const *kv, size_t n)
 static void expect(int ok, const char *const *kv, size_t n)
 {
 	struct envelope e;
-	int fd = raw_cdb(kv, n);
+	int fd = memcdb("env", kv, n);
 
 	assert_int_equal(envelope_load(&e, fd), ok ? 0 : -1);
 	if (ok)

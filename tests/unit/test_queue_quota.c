@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "memcdb.h"
 #include <cdb.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -33,15 +35,8 @@
 /* A quotas table with the given login/value pairs. */
 static void limits(struct cdbfd *t, const char *const *kv, size_t n)
 {
-	struct cdb_make m;
-	int fd = memfd_create("quotas", 0);
+	int fd = memcdb("quotas", kv, n);
 
-	assert_true(fd >= 0);
-	assert_int_equal(cdb_make_start(&m, fd), 0);
-	for (size_t i = 0; i < n; i += 2)
-		assert_int_equal(cdb_make_add(&m, kv[i], (unsigned)strlen(kv[i]), kv[i + 1],
-		                              (unsigned)strlen(kv[i + 1])), 0);
-	assert_int_equal(cdb_make_finish(&m), 0);
 	cdbfd_init(t);
 	assert_int_equal(cdbfd_attach(t, fd), 0);
 }

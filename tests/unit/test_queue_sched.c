@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "memcdb.h"
 #include <cdb.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -89,21 +91,6 @@ static void test_domain(void **st)
 	assert_int_equal(sroute_domain((const unsigned char *)longaddr, 257, d), 0);
 }
 
-/* A routes table in a memfd from key/value pairs. */
-static int routes_fd(const char *const *kv, size_t n)
-{
-	struct cdb_make m;
-	int fd = memfd_create("routes", 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(cdb_make_start(&m, fd), 0);
-	for (size_t i = 0; i < n; i += 2)
-		assert_int_equal(cdb_make_add(&m, kv[i], (unsigned)strlen(kv[i]), kv[i + 1],
-		                              (unsigned)strlen(kv[i + 1])), 0);
-	assert_int_equal(cdb_make_finish(&m), 0);
-	return fd;
-}
-
 static int lookup(struct cdbfd *t, const char *addr, struct sroute *r)
 {
 	return sroute_lookup(t, (const unsigned char *)addr, strlen(addr), r);
@@ -125,7 +112,7 @@ static void test_routes_lookup(void **st)
 	(void)st;
 	cdbfd_init(&t);
 	assert_int_equal(lookup(&t, "a@example.net", &r), -1);	/* no table */
-	assert_int_equal(cdbfd_attach(&t, routes_fd(kv, 10)), 0);
+	assert_int_equal(cdbfd_attach(&t, memcdb("routes", kv, 10)), 0);
 	assert_int_equal(lookup(&t, "a@EXAMPLE.net", &r), 1);
 	assert_string_equal(r.value, "mx");
 	assert_string_equal(r.dest, "mx:example.net");
@@ -141,7 +128,7 @@ static void test_routes_lookup(void **st)
 	assert_int_equal(lookup(&t, "e@bad.test", &r), 0);		/* not of the grammar */
 	assert_int_equal(lookup(&t, "nodomain", &r), 0);
 	/* sub.example.net is not example.net: exact keys only */
-	assert_int_equal(cdbfd_attach(&t, routes_fd(nostar, 2)), 0);
+	assert_int_equal(cdbfd_attach(&t, memcdb("routes", nostar, 2)), 0);
 	assert_int_equal(lookup(&t, "a@sub.example.net", &r), 0);
 	assert_int_equal(lookup(&t, "a@example.net.", &r), 1);
 	cdbfd_close(&t);
@@ -258,7 +245,7 @@ static void test_state_roundtrip(void **st)
 /* A state CDB with the given records in a memfd. */
 static int state_fd(const char *const *kv, size_t n)
 {
-	return routes_fd(kv, n);
+	return memcdb("routes", kv, n);
 }
 
 
