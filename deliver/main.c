@@ -68,6 +68,16 @@ static void bye(struct worker *w, const char *why)
 	_exit(0);
 }
 
+/* queued closed the channel (at end of file, or while a job was out:
+ * queued died or was restarted and retries that job's recipients): the
+ * master's doing, not a failure, so exit 0. */
+static void channel_closed(struct worker *w)
+{
+	keep_close(&w->keep, 1, "channel-closed");
+	log_event("stop", "reason=channel-closed");
+	_exit(0);
+}
+
 /* Receive one job frame and its descriptor: 1, 0 at EOF; fatal if bad.
  * While a session is kept, the wait also watches it (keep.h). */
 static int next_job(struct worker *w, unsigned char *buf, const unsigned char **payload,
@@ -144,14 +154,14 @@ int main(int argc, char **argv)
 	for (;;) {
 		const unsigned char *payload;
 		size_t plen;
-		int msgfd[1];
+		int msgfd[1], r;
 
-		if (next_job(&w, frame, &payload, &plen, msgfd) == 0) {
-			keep_close(&w.keep, 1, "channel-closed");
-			log_event("stop", "reason=channel-closed");
-			_exit(0);
-		}
-		if (worker_job(&w, payload, plen, msgfd[0]) != 0)
+		if (next_job(&w, frame, &payload, &plen, msgfd) == 0)
+			channel_closed(&w);
+		r = worker_job(&w, payload, plen, msgfd[0]);
+		if (r == WORKER_GONE)
+			channel_closed(&w);
+		if (r != 0)
 			log_fatal("job-channel");
 		done++;
 		if (w.misbehaved)
