@@ -306,7 +306,8 @@ def test_other_destination_closes_the_kept_session():
 def sink_dialogue(c, on_rset, on_data=None):
     """A minimal SMTP dialogue on c: EHLO offers PIPELINING, MAIL and RCPT
     get 250, DATA reads the (dot-unstuffed) body and gets 250, QUIT 221.
-    on_data(raw) after each body may return True to close the session;
+    on_data(raw) with each body, before its 250, may return True to close
+    the session after the reply;
     RSET goes to on_rset(f) (it sends its reply itself and returns False
     to close the session)."""
     f = c.makefile("rb")
@@ -328,8 +329,11 @@ def sink_dialogue(c, on_rset, on_data=None):
                 if not ln or ln == b".\r\n":
                     break
                 raw += ln[1:] if ln.startswith(b".") else ln
+            # Recorded before the reply: once the worker reports the
+            # result, the test may look at what the sink got.
+            close = on_data is not None and on_data(raw)
             c.sendall(b"250 queued\r\n")
-            if on_data is not None and on_data(raw):
+            if close:
                 return
         elif verb == b"RSET":
             if not on_rset(f):
