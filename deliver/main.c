@@ -79,7 +79,9 @@ static void channel_closed(struct worker *w)
 }
 
 /* Receive one job frame and its descriptor: 1, 0 at EOF; fatal if bad.
- * While a session is kept, the wait also watches it (keep.h). */
+ * ECONNRESET counts as EOF: it is how a queued that died before reading
+ * this worker's last frames closes the channel.  While a session is
+ * kept, the wait also watches it (keep.h). */
 static int next_job(struct worker *w, unsigned char *buf, const unsigned char **payload,
                     size_t *plen, int *msgfd)
 {
@@ -95,6 +97,8 @@ static int next_job(struct worker *w, unsigned char *buf, const unsigned char **
 			break;
 		if (errno == EINTR)
 			continue;
+		if (errno == ECONNRESET)
+			return 0;
 		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
 		    fd_wait(chan, POLLIN, DEADLINE_NONE) != 0)
 			log_fatal("job-channel errno=%d", errno);

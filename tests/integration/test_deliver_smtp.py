@@ -6,6 +6,7 @@ transaction, per-recipient results, 4xx, STARTTLS policies, AUTH, SIZE,
 channel while a job is out.  Root only (the worker chroots and drops to
 postern-deliver)."""
 import os
+import select
 import threading
 import time
 
@@ -468,3 +469,22 @@ def test_channel_closed_while_a_job_is_out_is_a_clean_stop():
         assert "event=stop reason=channel-closed" in d.log(), d.log()
         assert "event=fatal" not in d.log(), d.log()
         assert len(srv.transactions) == 1, srv.transactions
+
+
+def test_channel_closed_with_results_unread_is_a_clean_stop():
+    """queued dies before reading a job's results: the worker, waiting
+    for its next job, reads ECONNRESET rather than end of file (unread
+    frames on the closed side).  The same clean stop as at end of file,
+    not `event=fatal reason=job-channel errno=104` (seen in the soak)."""
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(61, [b"a@dest.test"], MSG, route=relay(srv))
+        f = d.recv_frame()
+        assert f[0] == b"rcpt", f
+        # `done` is the job's last frame: once it is waiting here the
+        # worker is back in its wait for the next job.
+        r, _, _ = select.select([d.chan], [], [], 20)
+        assert r, d.log()
+        d.chan.close()
+        assert d.wait(20) == 0, d.log()
+        assert "event=stop reason=channel-closed" in d.log(), d.log()
+        assert "event=fatal" not in d.log(), d.log()
