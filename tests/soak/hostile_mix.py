@@ -3,7 +3,7 @@
 in and postern-queued and the delivery workers are killed with SIGKILL.
 
 One postern instance under the real master (delivery_e2e_harness.Instance)
-with four recording sinks (deliver_harness.SmtpServer) and, when dnsmasq
+with recording sinks (deliver_harness.SmtpServer) and, when dnsmasq
 is installed, a private DNS server:
 
   dest.test  relay:  -> the ordinary sink
@@ -27,15 +27,17 @@ bounced, deferred, lost, duplicated), both rates, the worker exits grouped
 by status and reason from the master's log, and the checks:
   - no `event=fatal` from a delivery worker;
   - every `worker-restart` follows a SIGKILL the soak made (one each), and
-    every other worker exit is a clean one (exit 0 after `event=stop`, or
-    SIGTERM from the master after queued was killed);
+    every other worker exit is a clean one (exit 0: recycled after
+    deliver_batch jobs, or queued gone; or SIGTERM from the master after
+    queued was killed);
   - every accepted ordinary message delivered, none lost across the kills;
     a second copy only for a message whose first copy arrived within 5 s
     of a kill (RFC 5321 §6.1: its result was not recorded);
   - every hostile recipient accepted and then delivered, bounced or
     deferred as its kind says;
   - every planned kill made, queued back after each;
-  - phase 2's ordinary rate at least --min-ratio of phase 1's.
+  - phase 2's ordinary rate, less the time queued was down after its
+    kills (the master's restart backoff), at least --min-ratio of phase 1's.
 Exit status 0 when all hold, 1 otherwise.  Every wait is bounded; the
 run stops by itself.  Root (the instance's role users and chroots).
 
