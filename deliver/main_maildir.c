@@ -27,7 +27,9 @@
  * a local configuration problem.  A malformed job frame, a frame without
  * exactly one descriptor, or a failed send logs and exits 111 without
  * writing anything (queued treats the job's recipients as temp).  EOF on
- * the channel exits 0.  Leaves through _exit().
+ * the channel exits 0, and so does a channel queued closed with a job out
+ * or its results unread (EPIPE, ECONNRESET: queued died or was restarted,
+ * and its next instance retries the job).  Leaves through _exit().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,14 +128,25 @@ static void check_root_is_fd(const struct stat *root, int chrooted)
 	 * job's message on 4 instead of MAILDIR_FD_MESSAGE. */
 }
 
-/* Send one frame on the job channel; fatal if the peer is gone. */
+/* queued closed the channel: its doing, not a failure. */
+static void channel_closed(void)
+{
+	log_event("stop", "reason=channel-closed");
+	_exit(0);
+}
+
+/* Send one frame on the job channel; leave if queued closed it, fatal
+ * on any other failure. */
 static void send_frame(const unsigned char *f, size_t n)
 {
 	if (f == NULL)
 		log_fatal("frame-too-long");
-	if (chan_send(MAILDIR_FD_JOBS, f, n, clock_ms() + SEND_TIMEOUT_MS) != 0)
+	if (chan_send(MAILDIR_FD_JOBS, f, n, clock_ms() + SEND_TIMEOUT_MS) != 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			channel_closed();
 		log_fatal("job-channel-send errno=%s",
 		          strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+	}
 }
 
 /* One result per recipient, then `done`. */
@@ -170,7 +183,8 @@ static void log_result(const struct job *job, const struct maildir_result *res)
 	ll_emit(&l);
 }
 
-/* Receive and run one job; 0 at EOF, 1 after a job. */
+/* Receive and run one job; 0 at EOF (or ECONNRESET: queued died with
+ * this worker's last frames unread), 1 after a job. */
 static int one_job(struct maildir_store *st)
 {
 	static unsigned char buf[FRAME_MAX];
@@ -181,7 +195,7 @@ static int one_job(struct maildir_store *st)
 	struct maildir_result res;
 	ssize_t r = fdpass_recv(MAILDIR_FD_JOBS, buf, sizeof(buf), fds, 1, &nfds);
 
-	if (r == 0)
+	if (r == 0 || (r < 0 && errno == ECONNRESET))
 		return 0;
 	if (r < 0)
 		log_fatal("job-channel errno=%s",
@@ -242,10 +256,8 @@ int main(int argc, char **argv)
 	log_event("start", "jobs=%llu", (unsigned long long)args.jobs);
 
 	for (uint64_t done = 0; done < args.jobs; done++) {
-		if (one_job(&st) == 0) {
-			log_event("stop", "reason=channel-closed");
-			_exit(0);
-		}
+		if (one_job(&st) == 0)
+			channel_closed();
 	}
 	{
 		static unsigned char buf[32];
