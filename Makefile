@@ -162,7 +162,7 @@ FUZZ_LONG_SECONDS ?= 600
 fuzz-long: fuzz-build
 	FUZZ_MERGE=1 ./fuzz/run.sh $(FUZZ_LONG_SECONDS)
 
-# ---- benchmarks (issue 7; never part of check): bench/*.c are stand-alone
+# ---- benchmarks (never part of check): bench/*.c are stand-alone
 # programs (load client, machine-limit probes), bench/run.sh runs them ----
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 $(B)/bench/%: bench/%.c
