@@ -1,6 +1,6 @@
 /*
- * main.c — postern-deliver, the SMTP delivery worker (DESIGN §1, §2 step
- * 7).  One of a pool the master spawns as root and recycles after a
+ * main.c — postern-deliver, the SMTP delivery worker (the last step of a
+ * message's path: queue to the next hop).  One of a pool the master spawns as root and recycles after a
  * batch of jobs or after a remote server misbehaved.
  *
  * Descriptors (lib/fds.h DELIVER_FD_*):

@@ -1,6 +1,6 @@
 /*
  * main_maildir.c — postern-maildir, the local delivery worker for one
- * `maildir:` route (DESIGN §1, §5 routes; the queued <-> worker contract).
+ * `maildir:` route (the queued <-> worker contract of lib/jobchan.h).
  * The master opens the maildir root O_DIRECTORY|O_NOFOLLOW, derives its
  * owner with fstat, refuses root and owners below maildir_uid_min, and
  * execs this program as root with the arguments of maildir_args.h and the
@@ -102,7 +102,7 @@ static struct stat check_maildir(uid_t uid)
 	return root;
 }
 
-/* Started without root (development, DESIGN §1) there is no chroot and no
+/* Started without root (development mode) there is no chroot and no
  * uid change, so the worker must already be the maildir's owner. */
 static void check_dev_mode(uid_t uid)
 {

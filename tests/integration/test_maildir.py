@@ -447,7 +447,7 @@ def test_malformed_job_frame_closes_the_channel_without_a_file(maildir, ids, tmp
 
 
 def test_without_root_runs_only_as_the_owner(maildir, ids, tmp_path):
-    """Development mode (DESIGN §1): no chroot, no uid change; the worker
+    """Development mode (started without root): no chroot, no uid change; the worker
     must already be the owner, and still delivers under its filter."""
     uid, gid = ids
     w = Worker(maildir, uid, gid, binary=os.path.join(public_bin(), "postern-maildir"))
