@@ -71,7 +71,7 @@ ARCHIVES := $(foreach d,$(DIRS),$(if $(call mods,$(d)),$(B)/$(d).a))
 LINK_ARCHIVES = -Wl,--start-group $(ARCHIVES) -Wl,--end-group
 
 .PHONY: all programs deps check unit integration asan fuzz fuzz-long fuzz-build probes \
-	install run clean bench bench-build bench-deps
+	install run clean bench bench-build bench-deps soak
 all: programs
 
 programs: $(addprefix $(BIN)/,$(PROGRAMS) $(SCRIPTS))
@@ -173,6 +173,15 @@ bench: programs bench-build
 	BENCH_BUILD=$(CURDIR)/$(B)/bench POSTERN_BIN=$(CURDIR)/$(BIN) ./bench/run.sh
 bench-deps:
 	./bench/deps.sh
+
+# ---- soak (root; never part of check, which runs a 60-message version):
+# hostile recipients mixed into ordinary mail while postern-queued and the
+# delivery workers are killed -9; see tests/soak/README.md ----
+SOAK_MESSAGES ?= 1000
+SOAK_KILLS ?= 5
+soak: programs
+	POSTERN_BIN=$(CURDIR)/$(BIN) /usr/bin/python3 tests/soak/hostile_mix.py \
+	  --messages $(SOAK_MESSAGES) --kills $(SOAK_KILLS)
 
 # ---- install and run ----
 install: programs

@@ -1,6 +1,6 @@
 /*
- * main.c — postern-deliver, the SMTP delivery worker (DESIGN §1, §2 step
- * 7).  One of a pool the master spawns as root and recycles after a
+ * main.c — postern-deliver, the SMTP delivery worker (the last step of a
+ * message's path: queue to the next hop).  One of a pool the master spawns as root and recycles after a
  * batch of jobs or after a remote server misbehaved.
  *
  * Descriptors (lib/fds.h DELIVER_FD_*):
@@ -68,8 +68,20 @@ static void bye(struct worker *w, const char *why)
 	_exit(0);
 }
 
+/* queued closed the channel (at end of file, or while a job was out:
+ * queued died or was restarted and retries that job's recipients): the
+ * master's doing, not a failure, so exit 0. */
+static void channel_closed(struct worker *w)
+{
+	keep_close(&w->keep, 1, "channel-closed");
+	log_event("stop", "reason=channel-closed");
+	_exit(0);
+}
+
 /* Receive one job frame and its descriptor: 1, 0 at EOF; fatal if bad.
- * While a session is kept, the wait also watches it (keep.h). */
+ * ECONNRESET counts as EOF: it is how a queued that died before reading
+ * this worker's last frames closes the channel.  While a session is
+ * kept, the wait also watches it (keep.h). */
 static int next_job(struct worker *w, unsigned char *buf, const unsigned char **payload,
                     size_t *plen, int *msgfd)
 {
@@ -85,6 +97,8 @@ static int next_job(struct worker *w, unsigned char *buf, const unsigned char **
 			break;
 		if (errno == EINTR)
 			continue;
+		if (errno == ECONNRESET)
+			return 0;
 		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
 		    fd_wait(chan, POLLIN, DEADLINE_NONE) != 0)
 			log_fatal("job-channel errno=%d", errno);
@@ -144,14 +158,14 @@ int main(int argc, char **argv)
 	for (;;) {
 		const unsigned char *payload;
 		size_t plen;
-		int msgfd[1];
+		int msgfd[1], r;
 
-		if (next_job(&w, frame, &payload, &plen, msgfd) == 0) {
-			keep_close(&w.keep, 1, "channel-closed");
-			log_event("stop", "reason=channel-closed");
-			_exit(0);
-		}
-		if (worker_job(&w, payload, plen, msgfd[0]) != 0)
+		if (next_job(&w, frame, &payload, &plen, msgfd) == 0)
+			channel_closed(&w);
+		r = worker_job(&w, payload, plen, msgfd[0]);
+		if (r == WORKER_GONE)
+			channel_closed(&w);
+		if (r != 0)
 			log_fatal("job-channel");
 		done++;
 		if (w.misbehaved)

@@ -1,6 +1,7 @@
 /*
  * main_maildir.c — postern-maildir, the local delivery worker for one
- * `maildir:` route (DESIGN §1; route grammar in lib/routespec.h).
+ * `maildir:` route (the queued <-> worker contract of lib/jobchan.h; route
+ * grammar in lib/routespec.h).
  * The master opens the maildir root O_DIRECTORY|O_NOFOLLOW, derives its
  * owner with fstat, refuses root and owners below maildir_uid_min, and
  * execs this program as root with the arguments of maildir_args.h and the
@@ -27,7 +28,9 @@
  * a local configuration problem.  A malformed job frame, a frame without
  * exactly one descriptor, or a failed send logs and exits 111 without
  * writing anything (queued treats the job's recipients as temp).  EOF on
- * the channel exits 0.  Leaves through _exit().
+ * the channel exits 0, and so does a channel queued closed with a job out
+ * or its results unread (EPIPE, ECONNRESET: queued died or was restarted,
+ * and its next instance retries the job).  Leaves through _exit().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,7 +103,7 @@ static struct stat check_maildir(uid_t uid)
 	return root;
 }
 
-/* Started without root (development, DESIGN §1) there is no chroot and no
+/* Started without root (development mode) there is no chroot and no
  * uid change, so the worker must already be the maildir's owner. */
 static void check_dev_mode(uid_t uid)
 {
@@ -126,14 +129,25 @@ static void check_root_is_fd(const struct stat *root, int chrooted)
 	 * job's message on 4 instead of MAILDIR_FD_MESSAGE. */
 }
 
-/* Send one frame on the job channel; fatal if the peer is gone. */
+/* queued closed the channel: its doing, not a failure. */
+static void channel_closed(void)
+{
+	log_event("stop", "reason=channel-closed");
+	_exit(0);
+}
+
+/* Send one frame on the job channel; leave if queued closed it, fatal
+ * on any other failure. */
 static void send_frame(const unsigned char *f, size_t n)
 {
 	if (f == NULL)
 		log_fatal("frame-too-long");
-	if (chan_send(MAILDIR_FD_JOBS, f, n, clock_ms() + SEND_TIMEOUT_MS) != 0)
+	if (chan_send(MAILDIR_FD_JOBS, f, n, clock_ms() + SEND_TIMEOUT_MS) != 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			channel_closed();
 		log_fatal("job-channel-send errno=%s",
 		          strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+	}
 }
 
 /* One result per recipient, then `done`. */
@@ -170,7 +184,8 @@ static void log_result(const struct job *job, const struct maildir_result *res)
 	ll_emit(&l);
 }
 
-/* Receive and run one job; 0 at EOF, 1 after a job. */
+/* Receive and run one job; 0 at EOF (or ECONNRESET: queued died with
+ * this worker's last frames unread), 1 after a job. */
 static int one_job(struct maildir_store *st)
 {
 	static unsigned char buf[FRAME_MAX];
@@ -181,7 +196,7 @@ static int one_job(struct maildir_store *st)
 	struct maildir_result res;
 	ssize_t r = fdpass_recv(MAILDIR_FD_JOBS, buf, sizeof(buf), fds, 1, &nfds);
 
-	if (r == 0)
+	if (r == 0 || (r < 0 && errno == ECONNRESET))
 		return 0;
 	if (r < 0)
 		log_fatal("job-channel errno=%s",
@@ -242,10 +257,8 @@ int main(int argc, char **argv)
 	log_event("start", "jobs=%llu", (unsigned long long)args.jobs);
 
 	for (uint64_t done = 0; done < args.jobs; done++) {
-		if (one_job(&st) == 0) {
-			log_event("stop", "reason=channel-closed");
-			_exit(0);
-		}
+		if (one_job(&st) == 0)
+			channel_closed();
 	}
 	{
 		static unsigned char buf[32];

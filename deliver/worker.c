@@ -1,7 +1,8 @@
 /*
  * worker.c — one job of postern-deliver (worker.h).  Runs in the sandbox.
- * Failure policy: a malformed job frame or a dead channel is fatal to the
- * worker (queued then retries every recipient); nothing in a job's
+ * Failure policy: a malformed job frame or a failing channel is fatal to
+ * the worker (queued then retries every recipient), a channel queued has
+ * closed ends it cleanly (WORKER_GONE); nothing in a job's
  * content is: an address, parameter or domain outside the envelope
  * grammar, an unusable route, a message that must not be sent (bare CR
  * or LF, NUL: body.h), and everything that goes wrong with a remote
@@ -9,6 +10,7 @@
  * credentials are copied out of relay-secrets.cdb only for the attempt
  * and wiped afterwards; they never appear in a log line or a frame.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,6 +201,18 @@ static void deliver(struct worker *w, int msgfd)
 	sodium_memzero(&cr, sizeof(cr));
 }
 
+/* Send frame f (NULL: the writer refused it) to queued: 0, WORKER_GONE
+ * if queued has closed the channel (it died or was restarted with this
+ * job out: it retries the recipients itself), or -1. */
+static int to_queued(struct worker *w, const unsigned char *f, size_t n)
+{
+	if (f == NULL)
+		return -1;
+	if (chan_send(w->chan, f, n, clock_ms() + 60000) == 0)
+		return 0;
+	return errno == EPIPE || errno == ECONNRESET ? WORKER_GONE : -1;
+}
+
 /* Log and send one result. */
 static int report(struct worker *w, size_t i)
 {
@@ -219,7 +233,7 @@ static int report(struct worker *w, size_t i)
 	ll_emit(&l);
 	f = frame_rcpt(buf, sizeof(buf), &n, w->job.id, i, cls[r->cls], r->code, r->status,
 	               r->text);
-	return f != NULL && chan_send(w->chan, f, n, clock_ms() + 60000) == 0 ? 0 : -1;
+	return to_queued(w, f, n);
 }
 
 /* Deliver one job and report (see worker.h). */
@@ -247,9 +261,11 @@ int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int 
 	close(msgfd);
 	settle_all(w, 451, "4.3.0", "not attempted");
 	for (size_t i = 0; i < w->job.nrcpt; i++) {
-		if (report(w, i) != 0)
-			return -1;
+		int r = report(w, i);
+
+		if (r != 0)
+			return r;
 	}
 	f = frame_done(buf, sizeof(buf), &n, w->job.id);
-	return f != NULL && chan_send(w->chan, f, n, clock_ms() + 60000) == 0 ? 0 : -1;
+	return to_queued(w, f, n);
 }

@@ -34,9 +34,13 @@ struct worker {
 	struct keep keep;		/* the session kept for the next job */
 };
 
+/* worker_job: queued closed the channel before the results were sent. */
+#define WORKER_GONE 1
+
 /* Deliver the job in payload with message fd msgfd (closed here) and
- * report on w->chan.  0, or -1 if the frame is malformed or the channel
- * failed (the caller exits). */
+ * report on w->chan.  0; WORKER_GONE if queued has closed the channel
+ * (the caller leaves as at end of file); or -1 if the frame is malformed
+ * or the channel failed otherwise (the caller exits 111). */
 int worker_job(struct worker *w, const unsigned char *payload, size_t plen, int msgfd);
 
 #endif

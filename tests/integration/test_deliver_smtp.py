@@ -2,9 +2,12 @@
 routes "relay:127.0.0.1:PORT", so no DNS): byte-exact delivery of the
 header block and the dot-stuffed message, several recipients in one
 transaction, per-recipient results, 4xx, STARTTLS policies, AUTH, SIZE,
-8BITMIME, SMTPUTF8, DSN parameters, and batches.  Root only (the worker
-chroots and drops to postern-deliver)."""
+8BITMIME, SMTPUTF8, DSN parameters, batches, and queued closing the
+channel while a job is out.  Root only (the worker chroots and drops to
+postern-deliver)."""
 import os
+import select
+import threading
 import time
 
 import pytest
@@ -597,3 +600,46 @@ def test_kept_session_ends_after_100_transactions():
         assert len(srv.transactions) == 101
         assert srv.connections == 2, d.log()
         assert "reason=max-transactions" in d.log()
+
+
+def test_channel_closed_while_a_job_is_out_is_a_clean_stop():
+    """queued dies (kill -9) or is restarted while a job is out: the
+    worker's results cannot be sent (EPIPE).  That is queued's doing and
+    queued retries the recipients: the worker leaves as at end of file
+    (exit 0, `event=stop reason=channel-closed`), not with `event=fatal`
+    and exit 111, which the master answers with a restart and a backoff
+    (seen in the soak, tests/soak/hostile_mix.py)."""
+    at_rcpt, go = threading.Event(), threading.Event()
+
+    def rcpt(addr):
+        at_rcpt.set()
+        go.wait(20)
+        return "250 2.1.5 ok"
+    with h.SmtpServer(rcpt=rcpt) as srv, h.Deliver() as d:
+        d.send_job(60, [b"a@dest.test"], MSG, route=relay(srv))
+        assert at_rcpt.wait(20), d.log()
+        d.chan.close()
+        go.set()
+        assert d.wait(20) == 0, d.log()
+        assert "event=stop reason=channel-closed" in d.log(), d.log()
+        assert "event=fatal" not in d.log(), d.log()
+        assert len(srv.transactions) == 1, srv.transactions
+
+
+def test_channel_closed_with_results_unread_is_a_clean_stop():
+    """queued dies before reading a job's results: the worker, waiting
+    for its next job, reads ECONNRESET rather than end of file (unread
+    frames on the closed side).  The same clean stop as at end of file,
+    not `event=fatal reason=job-channel errno=104` (seen in the soak)."""
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(61, [b"a@dest.test"], MSG, route=relay(srv))
+        f = d.recv_frame()
+        assert f[0] == b"rcpt", f
+        # `done` is the job's last frame: once it is waiting here the
+        # worker is back in its wait for the next job.
+        r, _, _ = select.select([d.chan], [], [], 20)
+        assert r, d.log()
+        d.chan.close()
+        assert d.wait(20) == 0, d.log()
+        assert "event=stop reason=channel-closed" in d.log(), d.log()
+        assert "event=fatal" not in d.log(), d.log()

@@ -11,11 +11,14 @@ else are refused; a symlink in place of tmp/ or new/ is not followed (the
 worker refuses to start); disk full on a small tmpfs -> temp 452 4.3.1 with
 nothing left in tmp/; /proc facts after the sandbox (uids, Seccomp 2,
 root = the maildir); probe builds die of SIGSYS; a malformed job frame
-closes the channel without a file.  Root only (chroot, uid change)."""
+closes the channel without a file; queued closing the channel with a job
+out or its results unread is a clean stop.  Root only (chroot, uid
+change)."""
 import fcntl
 import os
 import pwd
 import re
+import select
 import signal
 import socket
 import stat
@@ -444,7 +447,7 @@ def test_malformed_job_frame_closes_the_channel_without_a_file(maildir, ids, tmp
 
 
 def test_without_root_runs_only_as_the_owner(maildir, ids, tmp_path):
-    """Development mode (DESIGN §1): no chroot, no uid change; the worker
+    """Development mode (started without root): no chroot, no uid change; the worker
     must already be the owner, and still delivers under its filter."""
     uid, gid = ids
     w = Worker(maildir, uid, gid, binary=os.path.join(public_bin(), "postern-maildir"))
@@ -468,3 +471,34 @@ def test_without_root_runs_only_as_the_owner(maildir, ids, tmp_path):
     finally:
         w.kill()
     assert "reason=not-root-and-not-the-owner" in w.log(), w.log()
+
+
+def assert_clean_stop(w):
+    assert w.wait(20) == 0, w.log()
+    assert "event=stop reason=channel-closed" in w.log(), w.log()
+    assert "event=fatal" not in w.log(), w.log()
+
+
+def test_channel_closed_with_results_unread_is_a_clean_stop(maildir, ids, tmp_path):
+    """queued dies (kill -9) before reading a job's results: the worker,
+    back in its wait for the next job, reads ECONNRESET.  A clean stop
+    (exit 0) as at end of file, not event=fatal and exit 111, which the
+    master answers with a restart backoff."""
+    with Worker(maildir, *ids) as w:
+        w.send_job(1, HEADER, ["a@example.org"], MESSAGE, tmp_path)
+        assert w.recv()[0] == b"rcpt", w.log()
+        # `done`, the job's last frame, is waiting: the worker has sent all.
+        assert select.select([w.sock], [], [], 20)[0], w.log()
+        w.sock.close()
+        assert_clean_stop(w)
+        assert len(files(maildir, "new")) == 1
+
+
+def test_channel_closed_with_a_job_out_is_a_clean_stop(maildir, ids, tmp_path):
+    """queued dies right after handing out a job of 1000 recipients: the
+    worker delivers, then cannot send the results (EPIPE; or, had it sent
+    them all first, ECONNRESET at the next wait).  A clean stop either way."""
+    with Worker(maildir, *ids) as w:
+        w.send_job(2, HEADER, ["r%d@example.org" % i for i in range(1000)], MESSAGE, tmp_path)
+        w.sock.close()
+        assert_clean_stop(w)
