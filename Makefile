@@ -22,7 +22,8 @@ PKGS := libseccomp libsodium libssl libcrypto libcdb libidn2
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lseccomp -lsodium -lssl -lcrypto -lcdb -lidn2)
-# postern-deliver alone calls libidn2 (U-label domains to A-labels).
+# postern-queued and postern-deliver call libidn2 (U-label domains to
+# A-labels).
 # postern-deliver's DNS answer parser (ns_initparse, ns_parserr) is in
 # libresolv; --as-needed keeps it out of every other program.
 PKG_LIBS   += -lresolv

@@ -400,6 +400,7 @@ static int on_control(struct authd *a)
 	struct ctl_msg m;
 	ssize_t r = fdpass_recv(a->ctl, buf, sizeof(buf), fds, 1, &nfds);
 
+	memset(&m, 0, sizeof(m));
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return 1;
 	if (r == 0)
@@ -408,6 +409,7 @@ static int on_control(struct authd *a)
 		if (nfds > 0)
 			close(fds[0]);
 		sodium_memzero(buf, sizeof(buf));
+		sodium_memzero(&m, sizeof(m));	/* a second `key` is refused, not kept */
 		return -1;
 	}
 	sodium_memzero(buf, sizeof(buf));

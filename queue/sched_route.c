@@ -6,13 +6,28 @@
  */
 #include <string.h>
 
+#include "idna.h"
 #include "sched_route.h"
+
+/* A U-label domain in out replaced by its A-labels (lib/idna.h), so
+ * routes.cdb keys and the grouping see one form.  0, or -1. */
+static int a_labels(char out[SROUTE_DOMAIN_MAX + 1])
+{
+	char host[HOSTNAME_MAX + 1];
+
+	_Static_assert(SROUTE_DOMAIN_MAX >= HOSTNAME_MAX, "a host name fits");
+	if (idna_to_host(out, host) != 0)
+		return -1;
+	memcpy(out, host, strlen(host) + 1);
+	return 0;
+}
 
 /* Domain of a recipient (see the header). */
 int sroute_domain(const unsigned char *addr, size_t n, char out[SROUTE_DOMAIN_MAX + 1])
 {
 	const unsigned char *at = NULL;
 	size_t dn;
+	int utf8 = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (addr[i] == '@')
@@ -30,9 +45,10 @@ int sroute_domain(const unsigned char *addr, size_t n, char out[SROUTE_DOMAIN_MA
 		if (c <= 0x20 || c == 0x7f || c == '/')
 			return -1;
 		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		utf8 |= c >= 0x80;
 	}
 	out[dn] = '\0';
-	return 0;
+	return utf8 ? a_labels(out) : 0;
 }
 
 /* 1 if v[0..n) is a route value of the grammar. */

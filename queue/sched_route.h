@@ -5,7 +5,8 @@
  * and the retry backoff.  No descriptor, no clock: unit-tested alone
  * (tests/unit/test_queue_sched.c).
  *
- * routes.cdb: key = recipient domain, lower-case ASCII, no trailing dot,
+ * routes.cdb: key = recipient domain, lower-case ASCII (A-labels for an
+ * international one), no trailing dot,
  * or "*"; value = "mx" | "relay:HOST:PORT[ options]" | "maildir:/path"
  * (<= SROUTE_VALUE_MAX printable bytes).  Lookup: exact domain, else "*".
  */
@@ -23,13 +24,14 @@
 struct sroute {
 	int maildir;				/* 1: a maildir: route */
 	char value[SROUTE_VALUE_MAX + 1];	/* as stored in routes.cdb */
-	char domain[SROUTE_DOMAIN_MAX + 1];	/* the recipient's, lower-cased */
+	char domain[SROUTE_DOMAIN_MAX + 1];	/* the recipient's, lower-cased, A-labels */
 	char dest[SROUTE_VALUE_MAX + 8];	/* grouping key: "mx:DOMAIN" or the value */
 };
 
 /* The recipient's domain (after the last '@', ASCII lower-cased, one
- * trailing dot dropped) into out.  0, or -1 (none, empty, too long, or a
- * byte that cannot be a key: control, space, '/'). */
+ * trailing dot dropped; a U-label domain as its A-labels, lib/idna.h)
+ * into out.  0, or -1 (none, empty, too long, a byte that cannot be a
+ * key: control, space, '/', or U-labels IDNA2008 refuses). */
 int sroute_domain(const unsigned char *addr, size_t n, char out[SROUTE_DOMAIN_MAX + 1]);
 
 /* Look the recipient up in t: 1 found (r filled), 0 no route for it (no

@@ -155,3 +155,27 @@ def test_u_label_domain_delivers_with_smtputf8_or_bounces_5_6_7(tmp_path):
             assert ascii.transactions == []
             inst.wait_log(r"event=bounced .*id=%s" % qcafe)
             assert_workers_never_failed(inst)
+
+
+def test_u_label_refused_by_idna_at_rcpt_and_routed_by_a_labels(tmp_path):
+    # A U-label domain IDNA2008 refuses gets 553 5.1.2 at RCPT (before:
+    # 250, then a bounce); a routes key in A-labels takes mail written
+    # with U-labels in any case (before: it fell through to `*`).
+    with dh.SmtpServer() as idn, dh.SmtpServer() as other:
+        routes = ["xn--bcher-kva.test " + relay(idn), "* " + relay(other)]
+        with h.Instance(tmp_path, routes) as inst:
+            replies, none = transaction(inst, "<demo@localhost> SMTPUTF8",
+                                        ["<u@\u2603.test>"], h.message(b"tok-snow"))
+            assert replies[-1][0] == 553 and replies[-1][1].startswith(b"5.1.2"), replies
+            assert none is None
+            inst.wait_log(r"event=refused .*reason=idna")
+            replies, qid = transaction(inst, "<demo@localhost> SMTPUTF8",
+                                       ["<j\u00fcrgen@B\u00fcCHER.test>", "<x@b\u00fccher.test>"],
+                                       h.message(b"tok-alabel"))
+            assert all(code == 250 for code, _ in replies), replies
+            inst.wait_until(lambda: h.delivered(idn, b"tok-alabel"), 30, "the A-label route")
+            t = sink_transaction(idn, b"tok-alabel")
+            assert len(t["rcpts"]) == 2, t   # one destination, one transaction
+            assert other.transactions == []
+            inst.wait_queue_empty()
+            assert_workers_never_failed(inst)

@@ -84,6 +84,10 @@ static void test_domain(void **st)
 	assert_int_equal(sroute_domain((const unsigned char *)"a@x y", 5, d), -1);
 	assert_int_equal(sroute_domain((const unsigned char *)"a@x/y", 5, d), -1);
 	assert_int_equal(sroute_domain((const unsigned char *)"a@x\ny", 5, d), -1);
+	/* U-labels: routed by their A-labels, one form for any case */
+	assert_int_equal(sroute_domain((const unsigned char *)"j@B\xc3\xbc" "cher.Test", 14, d), 0);
+	assert_string_equal(d, "xn--bcher-kva.test");
+	assert_int_equal(sroute_domain((const unsigned char *)"j@\xe2\x98\x83.test", 10, d), -1);
 	memset(longaddr, 'x', sizeof longaddr);
 	longaddr[0] = 'a';
 	longaddr[1] = '@';

@@ -1,5 +1,6 @@
 /*
- * idna.c — U-label domain to A-label host name (idna.h), with libidn2.
+ * idna.c — U-label domain to A-label host name (idna.h), with libidn2;
+ * linked by postern-queued and postern-deliver.
  * The conversion allocates (malloc); the result is copied out and freed
  * at once.  Whatever it returns is checked again as a host name, so a
  * library surprise cannot reach the resolver.

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "../../deliver/idna.h"
+#include "idna.h"
 
 static void test_u_labels_to_a_labels(void **state)
 {
