@@ -201,6 +201,57 @@ class SmtpServer:
 
 # ---------------------------------------------------------------- the worker
 
+class PipeLog:
+    """The lines a child process writes to its stderr pipe f.  A thread
+    keeps the pipe from filling while nobody asks; text() and lines()
+    also read what the pipe holds at the call.  A worker writes a log
+    line before it sends the frames that follow it, so a test that has
+    read a frame sees the lines logged before it, whatever the thread's
+    timing."""
+
+    def __init__(self, f):
+        self.f = f
+        self._lines = []
+        self._lock = threading.Lock()
+        self._partial, self._eof = b"", False
+        os.set_blocking(f.fileno(), False)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        """Move what the pipe holds now into the lines (lock held)."""
+        while not self._eof:
+            try:
+                chunk = os.read(self.f.fileno(), 65536)
+            except BlockingIOError:
+                return
+            except (OSError, ValueError):
+                chunk = b""     # the pipe was closed under us
+            if not chunk:
+                self._eof = True
+                chunk = b"\n" if self._partial else b""
+            *full, self._partial = (self._partial + chunk).split(b"\n")
+            self._lines.extend(l.decode("utf-8", "replace") for l in full)
+
+    def _read(self):
+        while not self._eof:
+            try:
+                select.select([self.f.fileno()], [], [])
+            except (OSError, ValueError):
+                return
+            with self._lock:
+                self._drain()
+
+    def lines(self):
+        """Every line written before this call."""
+        with self._lock:
+            self._drain()
+            return list(self._lines)
+
+    def text(self):
+        return "\n".join(self.lines())
+
+
 class Deliver:
     """postern-deliver with a fake queued on fd 3."""
 
@@ -210,7 +261,6 @@ class Deliver:
         self.secrets = secrets
         self.chroot = chroot or tempfile.mkdtemp(prefix="deliver-root-")
         os.chmod(self.chroot, 0o755)
-        self.lines = []
         self.proc = None
 
     def __enter__(self):
@@ -251,41 +301,16 @@ class Deliver:
         theirs.close()
         self.chan = mine
         self.chan.settimeout(30)
-        self._lock = threading.Lock()
-        self._partial, self._eof = b"", False
-        os.set_blocking(self.proc.stderr.fileno(), False)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._log = PipeLog(self.proc.stderr)
+        self._reader = self._log.thread
 
-    def _drain(self):
-        """Move what the stderr pipe holds now into self.lines (with
-        self._lock held)."""
-        while not self._eof:
-            try:
-                chunk = os.read(self.proc.stderr.fileno(), 65536)
-            except BlockingIOError:
-                return
-            if not chunk:
-                self._eof = True
-                chunk = b"\n" if self._partial else b""
-            *full, self._partial = (self._partial + chunk).split(b"\n")
-            self.lines.extend(l.decode("utf-8", "replace") for l in full)
-
-    def _read(self):
-        """Keep the pipe from filling while nobody asks for the log."""
-        while not self._eof:
-            select.select([self.proc.stderr.fileno()], [], [])
-            with self._lock:
-                self._drain()
+    @property
+    def lines(self):
+        return self._log.lines() if self.proc is not None else []
 
     def log(self):
-        """Every line the worker wrote before this call.  The worker
-        writes a log line before it sends the frames that follow it, so
-        a test that has read a frame sees the lines logged before it:
-        read here, not left to the reader thread's timing."""
-        with self._lock:
-            self._drain()
-            return "\n".join(self.lines)
+        """Every line the worker wrote before this call (PipeLog)."""
+        return self._log.text() if self.proc is not None else ""
 
     def send_job(self, job_id, rcpts, message, route=b"mx", domain=b"dest.test",
                  sender=b"alice@src.test", header=b"Received: by test\r\n",

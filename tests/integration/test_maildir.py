@@ -23,12 +23,12 @@ import signal
 import socket
 import stat
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import BUILD, prog, public_bin
+from deliver_harness import PipeLog
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -111,7 +111,7 @@ class Worker:
         self.start_as = None    # (uid, gid): run without root
         self.proc = None
         self.sock = None
-        self.lines = []
+        self._log = None
         self._reader = None
 
     def __enter__(self):
@@ -137,21 +137,18 @@ class Worker:
         os.close(t)
         os.close(r)
         self.sock = mine
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for raw in self.proc.stderr:
-            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        self._log = PipeLog(self.proc.stderr)
+        self._reader = self._log.thread
 
     def log(self):
-        return "\n".join(self.lines)
+        """Every line the worker wrote before this call (PipeLog)."""
+        return self._log.text() if self._log is not None else ""
 
     def wait_log(self, pattern, timeout=10):
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.lines):
+            for line in self._log.lines():
                 if rx.search(line):
                     return line
             time.sleep(0.02)
