@@ -9,7 +9,8 @@
  * follows "MAIL FROM:" and "RCPT TO:").  When smtpd's parser
  * (smtpd/mailarg.c) accepts both, the chain is:
  *   1. queued's re-check of the `mail` and `rcpt` fields (the stored-form
- *      checks of queue/qsession.c);
+ *      checks of queue/qsession.c; a recipient whose U-labels IDNA2008
+ *      refuses is answered 553 at RCPT there, so it ends the chain);
  *   2. the envelope: envelope_rcpt_encode, envelope_write to a memfd,
  *      envelope_load, envelope_rcpts (queue/envelope.c);
  *   3. the destination domain as the scheduler takes it (sroute_domain);
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "dsnparam.h"
+#include "idna.h"
 #include "jobchan.h"
 #include "mailbox.h"
 #include "netstring.h"
@@ -205,6 +207,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (mailarg_parse_mail(marg, ml, &m, &err) != 0 ||
 	    mailarg_parse_rcpt(nl + 1, rl, m.smtputf8, &r, &err) != 0)
+		return 0;
+	/* queued answers 553 5.1.2 at RCPT for U-labels IDNA2008 refuses */
+	if (!idna_mailbox_ok(r.path))
 		return 0;
 	chain(&m, &r);
 	return 0;

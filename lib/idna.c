@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "idna.h"
+#include "mailbox.h"
 
 /* U-labels to A-labels (see idna.h). */
 int idna_to_host(const char *domain, char out[HOSTNAME_MAX + 1])
@@ -28,4 +29,16 @@ int idna_to_host(const char *domain, char out[HOSTNAME_MAX + 1])
 		memcpy(out, a, n + 1);
 	idn2_free(a);
 	return ok ? 0 : -1;
+}
+
+/* queued's RCPT check (see idna.h). */
+int idna_mailbox_ok(const char *addr)
+{
+	struct mailbox m;
+	char host[HOSTNAME_MAX + 1];
+
+	if (mailbox_parse((const unsigned char *)addr, strlen(addr), &m) != MAILBOX_OK ||
+	    !m.domain.utf8)
+		return 1;
+	return idna_to_host(addr + m.at + 1, host) == 0;
 }

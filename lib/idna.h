@@ -19,4 +19,8 @@
  * 0, or -1 if IDNA refuses it or the result is not a valid host name. */
 int idna_to_host(const char *domain, char out[HOSTNAME_MAX + 1]);
 
+/* 1 unless addr (a NUL-terminated mailbox of lib/mailbox.h) has a domain
+ * written with U-labels that IDNA2008 refuses: queued's RCPT check. */
+int idna_mailbox_ok(const char *addr);
+
 #endif

@@ -175,20 +175,6 @@ static int keep_rcpt(struct qsession *s, const char *addr, const char *notify,
 	return envelope_rcpt_encode(s->rcpts, s->rcpt_cap, &s->rcpt_len, addr, notify, orcpt);
 }
 
-/* 1 if addr's domain is written with U-labels that IDNA2008 refuses: no
- * DNS lookup or route could ever use it, so it is refused now, before a
- * 250, rather than bounced later. */
-static int idna_refuses(const char *addr)
-{
-	struct mailbox m;
-	char host[HOSTNAME_MAX + 1];
-
-	if (mailbox_parse((const unsigned char *)addr, strlen(addr), &m) != MAILBOX_OK ||
-	    !m.domain.utf8)
-		return 0;
-	return idna_to_host(addr + m.at + 1, host) != 0;
-}
-
 /* `rcpt`: count and quota. */
 static enum qs_result on_rcpt(struct queued *d, struct qsession *s, const struct qc_request *rq,
                               struct qreply *r)
@@ -199,7 +185,9 @@ static enum qs_result on_rcpt(struct queued *d, struct qsession *s, const struct
 	if (s->state != QS_MAIL ||
 	    (!s->smtputf8 && mailbox_has_utf8((const unsigned char *)rq->addr, strlen(rq->addr))))
 		return QR_CLOSE;
-	if (idna_refuses(rq->addr))
+	/* U-labels IDNA2008 refuses: no route or DNS lookup could use them,
+	 * so refused now, before a 250, rather than bounced later. */
+	if (!idna_mailbox_ok(rq->addr))
 		return refuse(s, r, "rcpt", 553, "5.1.2 Domain name not valid in IDNA2008", "idna");
 	if (s->nrcpt >= d->conf.rcpt_max)
 		return refuse(s, r, "rcpt", 452, "4.5.3 Too many recipients", "recipients_max");
