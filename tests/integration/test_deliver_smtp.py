@@ -164,6 +164,32 @@ def test_bare_cr_lf_or_nul_is_never_sent(body):
         assert d.proc.poll() is None
 
 
+@pytest.mark.parametrize("route", [b"maildir", b"relay:bad_host:25", b"relay:h:0"])
+def test_unusable_route_defers_and_the_worker_goes_on(route):
+    # Before, a route the worker could not parse ended the worker (exit
+    # 111, the master's restart backoff): one bad routes.cdb value stopped
+    # the pool.  Now its recipients are deferred 451 4.3.5, logged.
+    with h.SmtpServer() as srv, h.Deliver() as d:
+        d.send_job(43, [b"a@dest.test", b"b@dest.test"], MSG, route=route)
+        res = d.results(43, 2)
+        assert all((r["class"], r["code"], r["status"]) == ("temp", 451, "4.3.5")
+                   for r in res.values()), (res, d.log())
+        assert "event=bad-route job=43 action=defer" in d.log()
+        d.send_job(44, [b"a@dest.test"], MSG, route=relay(srv))
+        assert d.results(44, 1)[0]["class"] == "ok", d.log()
+        assert d.proc.poll() is None
+
+
+def test_mx_destination_outside_the_grammar_is_a_permanent_result():
+    # A domain no mailbox could have (only a broken queued could send it)
+    # is answered 550 5.1.2 per recipient; before, the worker exited.
+    with h.Deliver() as d:
+        d.send_job(45, [b"a@dest.test"], MSG, route=b"mx", domain=b"bad domain")
+        r = d.results(45, 1)[0]
+        assert (r["class"], r["code"], r["status"]) == ("perm", 550, "5.1.2"), (r, d.log())
+        assert d.proc.poll() is None
+
+
 def test_stuffed_998_octet_line_goes_out_as_1001():
     # RFC 5321 4.5.3.1.6 does not count the transparency dot: a text line
     # of 998 octets starting with '.' is 1001 octets on the wire with CRLF.
