@@ -111,6 +111,15 @@ class Instance:
 
     # -- submission
 
+    def session(self, helo="client.test"):
+        """An smtplib session, logged in, whose commands may carry UTF-8
+        (SMTPUTF8 addresses) and are sent as written (docmd)."""
+        s = smtplib.SMTP("127.0.0.1", self.port, timeout=30)
+        s.command_encoding = "utf-8"
+        s.ehlo(helo)
+        s.login(LOGIN, PASSWORD)
+        return s
+
     def send(self, rcpts, body, sender=LOGIN):
         """Submit one message; its queue id (asserts every step's 250)."""
         with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as s:
@@ -176,6 +185,11 @@ class Instance:
         for bad in ("event=sandbox-violation", "AddressSanitizer", "runtime error:",
                     "signal=SIGSEGV", "signal=SIGABRT", "signal=SIGBUS", "signal=SIGSYS"):
             assert bad not in log, "%r in the log:\n%s" % (bad, log)
+
+
+def relay(sink):
+    """The routes value that relays to a recording sink on 127.0.0.1."""
+    return "relay:127.0.0.1:%d" % sink.port
 
 
 def message(token, extra=b"", msgid=True):

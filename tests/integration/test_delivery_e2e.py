@@ -49,8 +49,7 @@ needs_dnsmasq = pytest.mark.skipif(not h.have_dnsmasq(),
                                    reason="dnsmasq-base not installed (build-aux/deps.sh)")
 
 
-def relay(sink):
-    return "relay:127.0.0.1:%d" % sink.port
+relay = h.relay
 
 
 def header_block_rx(qid, ids):

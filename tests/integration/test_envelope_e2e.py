@@ -15,7 +15,6 @@ by its A-labels and delivered with SMTPUTF8, and bounced with 5.6.7 when
 the next hop lacks SMTPUTF8.  In every test no worker exits but by
 recycling (no `worker-restart`, no `event=fatal`).  Root only."""
 import os
-import smtplib
 
 import pytest
 
@@ -29,22 +28,13 @@ needs_dnsmasq = pytest.mark.skipif(not h.have_dnsmasq(),
                                    reason="dnsmasq-base not installed (build-aux/deps.sh)")
 
 
-def relay(sink):
-    return "relay:127.0.0.1:%d" % sink.port
-
-
-def session(inst):
-    s = smtplib.SMTP("127.0.0.1", inst.port, timeout=30)
-    s.command_encoding = "utf-8"
-    s.ehlo("client.test")
-    s.login(h.LOGIN, h.PASSWORD)
-    return s
+relay = h.relay
 
 
 def transaction(inst, mail_arg, rcpt_args, body):
     """One raw transaction; the replies to MAIL and each RCPT, and the queue
     id (None if DATA was not reached)."""
-    with session(inst) as s:
+    with inst.session() as s:
         replies = [s.docmd("MAIL FROM:" + mail_arg)]
         replies += [s.docmd("RCPT TO:" + r) for r in rcpt_args]
         if any(code != 250 for code, _ in replies):

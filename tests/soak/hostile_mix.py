@@ -169,8 +169,8 @@ class Submitter:
 
     TRIES = 40
 
-    def __init__(self, port, items, sessions, phase, deadline):
-        self.port, self.phase, self.deadline = port, phase, deadline
+    def __init__(self, inst, items, sessions, phase, deadline):
+        self.inst, self.phase, self.deadline = inst, phase, deadline
         self.work = queue.Queue()
         for i, it in enumerate(items):
             self.work.put((i, it))
@@ -192,11 +192,7 @@ class Submitter:
         return not any(t.is_alive() for t in self.threads)
 
     def _session(self):
-        s = smtplib.SMTP("127.0.0.1", self.port, timeout=30)
-        s.command_encoding = "utf-8"
-        s.ehlo("soak.test")
-        s.login(h.LOGIN, h.PASSWORD)
-        return s
+        return self.inst.session("soak.test")
 
     def _run(self):
         s = None
@@ -432,7 +428,7 @@ def run_phase(inst, sinks, items, sessions, phase, timeout, plan, rng):
     arrived (bounded).  Returns a dict of what happened."""
     deadline = time.monotonic() + timeout
     ordinary = [it for it in items if it.cls == "ordinary"]
-    sub = Submitter(inst.port, items, sessions, phase, deadline)
+    sub = Submitter(inst, items, sessions, phase, deadline)
 
     def ord_share():
         got = index_copies(sinks.ordinary)
