@@ -196,6 +196,12 @@ int fr_packet(struct frame_reader *r, const unsigned char *pkt, size_t n, size_t
 	if (netstring_parse(pkt, n, cap, &payload, &plen, &used) != NS_OK || used != n)
 		return -1;
 	fr_init(r, payload, plen);
+	return fr_verb(r, verbs, nverbs);
+}
+
+/* The verb of a list (see netstring.h). */
+int fr_verb(struct frame_reader *r, const char *const *verbs, int nverbs)
+{
 	for (int v = 0; v < nverbs; v++) {
 		int is = fr_is(r, verbs[v]);
 

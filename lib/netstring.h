@@ -56,6 +56,8 @@ int fr_is(struct frame_reader *r, const char *word);
  * to read the fields after it; -1 otherwise. */
 int fr_packet(struct frame_reader *r, const unsigned char *pkt, size_t n, size_t cap,
               const char *const *verbs, int nverbs);
+/* The next field as one of verbs[0..nverbs): its index (consumed), or -1. */
+int fr_verb(struct frame_reader *r, const char *const *verbs, int nverbs);
 /* 0 if every byte was consumed and nothing failed; -1 otherwise. */
 int fr_end(struct frame_reader *r);
 

@@ -156,18 +156,11 @@ static int read_fields(struct frame_reader *fr, struct qc_request *r)
 int queuechan_read(const unsigned char *p, size_t n, struct qc_request *r)
 {
 	struct frame_reader fr;
-	int k = -1;
+	int k;
 
 	memset(r, 0, sizeof *r);
 	fr_init(&fr, p, n);
-	for (int v = QC_MAIL; v <= QC_RSET && k < 0; v++) {
-		int is = fr_is(&fr, verbs[v]);
-
-		if (is < 0)
-			return -1;
-		if (is == 1)
-			k = v;
-	}
+	k = fr_verb(&fr, verbs, QC_RSET + 1);
 	if (k < 0)
 		return -1;
 	r->verb = (enum qc_verb)k;
